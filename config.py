@@ -1,0 +1,127 @@
+"""All settings, read from the environment and nowhere else.
+
+WEBSHOP_ENV picks the class: development (the default: embedded SQLite, in-process
+cache and jobs, file outbox, Stripe sandbox), testing, or production (which refuses
+to start without its external services).
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    return int(env(name, default))
+
+
+def database_url(url):
+    """Accept the common spellings of a PostgreSQL URL and use psycopg 3."""
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret")
+    SHOP_NAME = env("SHOP_NAME", "Webshop")
+    SHOP_CURRENCY = env("SHOP_CURRENCY", "EUR").upper()
+    BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
+
+    SQLALCHEMY_DATABASE_URI = database_url(
+        env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'webshop.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = env("REDIS_URL")
+
+    # The catalogue cache: Redis when there is one, otherwise this process's memory.
+    CACHE_DEFAULT_TIMEOUT = env_int("CACHE_DEFAULT_TIMEOUT", 3600)
+    CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "webshop:")
+    # For measuring the uncached path (scripts/bench.py) and for debugging.
+    CACHE_DISABLED = env("WEBSHOP_CACHE_DISABLED") == "1"
+
+    # A Redis that answers slowly must not hold a page hostage: fail fast, serve uncached.
+    REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", 0.25))
+
+    STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_sandbox_not_secret")
+    STRIPE_API_BASE = env("STRIPE_API_BASE")
+
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "shop@example.com")
+    MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
+
+    UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
+    LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = env("SECRET_KEY", "testing-not-secret")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        env("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/webshop_test")
+    )
+    REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/13")
+    CACHE_KEY_PREFIX = "webshop-test:"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+
+    @classmethod
+    def check(cls):
+        missing = [name for name in cls.REQUIRED if not env(name)]
+        if missing:
+            raise RuntimeError(
+                "Production configuration is incomplete: set "
+                + ", ".join(missing)
+                + " in the environment (WEBSHOP_ENV=production)."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name=None):
+    name = (name or env("WEBSHOP_ENV", "development")).lower()
+    try:
+        config = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"WEBSHOP_ENV={name!r} is not one of {', '.join(CONFIGS)}."
+        ) from None
+    if hasattr(config, "check"):
+        config.check()
+    return config

@@ -1,0 +1,73 @@
+"""Migrations build the schema the models describe, on PostgreSQL and on SQLite."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+import pytest
+
+from tests.factories import make_product
+from webshop import catalog, create_app
+from webshop.extensions import db as _db
+from webshop.models import Product, ProductVariant, User
+
+
+def schema_differences(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, _db.metadata)
+
+
+def test_migrated_postgresql_matches_the_models(db):
+    assert schema_differences(db.engine) == []
+
+
+def test_empty_sqlite_upgrades_and_matches_the_models(tmp_path):
+    app = create_app({
+        "WEBSHOP_ENV": "development",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shop.db'}",
+        "REDIS_URL": None,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+    })
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert schema_differences(_db.engine) == []
+        _db.engine.dispose()
+
+
+def test_search_query_is_answered_from_the_gin_index(db):
+    make_product("Ceramic Mug")
+    terms = catalog.search_terms("ceramic mug")
+    match, _ = catalog._search_filter(terms)
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    query = select(Product.id).where(match).compile(
+        db.engine, compile_kwargs={"literal_binds": True})
+    plan = db.session.execute(text(f"EXPLAIN {query}")).scalars().all()
+    db.session.rollback()
+    assert any("ix_product_search" in line for line in plan), plan
+
+
+@pytest.mark.parametrize("column, value", [("stock", -1), ("price", -5)])
+def test_database_refuses_negative_stock_and_price(db, column, value):
+    product = make_product("Mug")
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            ProductVariant.__table__.update()
+            .where(ProductVariant.id == product.variants[0].id)
+            .values({column: value})
+        )
+    db.session.rollback()
+
+
+def test_emails_are_unique_whatever_their_case(db):
+    db.session.add(User("Ann@Example.com", password="x" * 10))
+    db.session.commit()
+    db.session.add(User("ann@example.COM", password="x" * 10))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("INSERT INTO users (email, password_hash, role, active, created_at)"
+                                " VALUES ('Bob@Example.com', 'x', 'customer', true, now())"))
+    db.session.rollback()

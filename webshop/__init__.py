@@ -1,0 +1,72 @@
+"""The application factory: config, extensions, blueprints, CLI, error pages."""
+import os
+
+from flask import Flask
+
+from config import get_config
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(get_config(
+        test_config.get("WEBSHOP_ENV") if test_config else None
+    ))
+    if test_config:
+        app.config.update(test_config)
+    _derive_settings(app)
+    os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+
+    from webshop import models  # noqa: F401  (registers the tables)
+    from webshop.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    cache.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+
+    from webshop import auth, catalog, security
+    login_manager.user_loader(auth.load_user)
+    catalog.init_app(app)
+    security.init_app(app)
+
+    from webshop.admin.routes import bp as admin_bp
+    from webshop.auth.routes import bp as auth_bp
+    from webshop.ops import bp as ops_bp
+    from webshop.shop.routes import bp as shop_bp
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(ops_bp)
+
+    from webshop import errors, templating
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from webshop.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _derive_settings(app):
+    """Settings that follow from others (kept here so tests can override the inputs)."""
+    redis_url = app.config.get("REDIS_URL")
+    if app.config.get("CACHE_DISABLED"):
+        app.config.setdefault("CACHE_TYPE", "NullCache")
+    if redis_url:
+        timeout = app.config["REDIS_SOCKET_TIMEOUT"]
+        app.config.setdefault("CACHE_TYPE", "RedisCache")
+        app.config.setdefault("CACHE_REDIS_URL", redis_url)
+        app.config.setdefault(
+            "CACHE_OPTIONS", {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        )
+        app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
+    else:
+        app.config.setdefault("CACHE_TYPE", "SimpleCache")
+        app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][10:]) or ".", exist_ok=True)

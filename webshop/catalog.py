@@ -1,0 +1,327 @@
+"""The catalogue domain: browsing, search, stock states, and the cache in front of them.
+
+Views, the CLI and the admin call these functions; none of them touches `request`.
+
+Caching: every cached entry's key carries the catalogue *version*, a random token kept
+in the cache itself. Any committed change to a category, product, image or variant
+(noticed by a session hook, or announced with `mark_changed` for bulk UPDATEs such as
+stock reservation) replaces the token, so every old entry becomes unreachable at once
+and a shopper never sees a stale price or stock state. A token (not a counter) is used
+so that an evicted version key can never bring old entries back.
+"""
+import logging
+import math
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from itertools import chain
+from typing import Optional
+
+from flask import current_app, render_template
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import and_, case, event, func, literal_column, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from webshop.extensions import cache, db
+from webshop.models import Category, Product, ProductImage, ProductVariant
+from webshop.models.catalog import product_search_document
+
+log = logging.getLogger(__name__)
+
+SORTS = {
+    "relevance": "Best match",
+    "newest": "Newest",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "name": "Name: A to Z",
+}
+MAX_QUERY_WORDS = 8
+
+
+# --- reading the catalogue --------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductCard:
+    """What a product tile shows: one row of the list query, no lazy loading possible."""
+
+    id: int
+    slug: str
+    name: str
+    price_min: int
+    price_max: int
+    currency: str
+    stock: int
+    image: Optional[str]
+
+    @property
+    def has_price_range(self):
+        return self.price_min != self.price_max
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+
+class PageOutOfRange(LookupError):
+    pass
+
+
+def search_terms(q):
+    """The words of a search box entry, as the database should see them."""
+    return re.findall(r"\w+", (q or "").lower())[:MAX_QUERY_WORDS]
+
+
+def _card_columns():
+    variants = (
+        select(
+            ProductVariant.product_id,
+            func.min(ProductVariant.price).label("price_min"),
+            func.max(ProductVariant.price).label("price_max"),
+            func.min(ProductVariant.currency).label("currency"),
+            func.sum(ProductVariant.stock).label("stock"),
+        )
+        .group_by(ProductVariant.product_id)
+        .subquery()
+    )
+    first_image = (
+        select(ProductImage.filename)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    stmt = select(
+        Product.id, Product.slug, Product.name, variants.c.price_min, variants.c.price_max,
+        variants.c.currency, variants.c.stock, first_image.label("image"),
+    ).join(variants, variants.c.product_id == Product.id)
+    return stmt, variants
+
+
+def _search_filter(terms):
+    """(where-clause, relevance expression) for the search words, per database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Prefix matching, so "cera" finds "ceramic" while the shopper is still typing.
+        query = func.to_tsquery(literal_column("'english'"), " & ".join(f"{t}:*" for t in terms))
+        document = product_search_document(Product.name, Product.description)
+        return document.op("@@")(query), func.ts_rank(document, query)
+    # SQLite: every word somewhere in name or description; name matches rank first.
+    clauses = [
+        or_(Product.name.ilike(f"%{t}%"), Product.description.ilike(f"%{t}%")) for t in terms
+    ]
+    in_name = [Product.name.ilike(f"%{t}%") for t in terms]
+    return and_(*clauses), case((and_(*in_name), 1), else_=0)
+
+
+def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
+    """One page of active products as ProductCards, plus the total. Two queries.
+
+    Raises PageOutOfRange for a page past the last one (page 1 always exists).
+    """
+    terms = search_terms(q)
+    sort = sort if sort in SORTS else ("relevance" if terms else "newest")
+    if sort == "relevance" and not terms:
+        sort = "newest"
+
+    stmt, variants = _card_columns()
+    filters = [Product.active.is_(True)]
+    if category_id is not None:
+        filters.append(Product.category_id == category_id)
+    rank = None
+    if terms:
+        match, rank = _search_filter(terms)
+        filters.append(match)
+    stmt = stmt.where(*filters)
+
+    order = {
+        "relevance": [rank.desc() if rank is not None else None, Product.created_at.desc()],
+        "newest": [Product.created_at.desc()],
+        "price_asc": [variants.c.price_min.asc()],
+        "price_desc": [variants.c.price_min.desc()],
+        "name": [Product.name.asc()],
+    }[sort]
+    # Product.id last: equal prices or dates must not shuffle between pages.
+    stmt = stmt.order_by(*[o for o in order if o is not None], Product.id.desc())
+
+    total = db.session.scalar(select(func.count()).select_from(Product).where(*filters))
+    result = Page([], page, per_page, total)
+    if page < 1 or page > result.pages:
+        raise PageOutOfRange(page)
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    return Page([ProductCard(**row._mapping) for row in rows], page, per_page, total), sort
+
+
+def featured_products(limit=8):
+    stmt, _ = _card_columns()
+    stmt = (
+        stmt.where(Product.active.is_(True))
+        .order_by(Product.featured.desc(), Product.created_at.desc(), Product.id.desc())
+        .limit(limit)
+    )
+    return [ProductCard(**row._mapping) for row in db.session.execute(stmt)]
+
+
+def get_product(slug):
+    """The active product with its variants, images and category, in one query; or None."""
+    stmt = (
+        select(Product)
+        .where(Product.slug == slug, Product.active.is_(True))
+        .options(
+            joinedload(Product.variants), joinedload(Product.images),
+            joinedload(Product.category),
+        )
+    )
+    return db.session.execute(stmt).unique().scalar_one_or_none()
+
+
+def choose_variant(product, variant_id=None):
+    """The variant to show: the one asked for, else the first in stock, else the first."""
+    by_id = {v.id: v for v in product.variants}
+    if variant_id in by_id:
+        return by_id[variant_id]
+    return next((v for v in product.variants if v.stock > 0), product.variants[0])
+
+
+def categories():
+    """All categories as plain dicts (cheap to cache), in display order."""
+    def load():
+        rows = db.session.execute(
+            select(Category.id, Category.slug, Category.name, Category.description)
+            .order_by(Category.position, Category.name)
+        )
+        return [dict(row._mapping) for row in rows]
+    return cached(("categories",), load)
+
+
+def category_by_slug(slug):
+    return next((c for c in categories() if c["slug"] == slug), None)
+
+
+def stock_state(stock):
+    """('in_stock' | 'low' | 'sold_out', what the shopper reads)."""
+    if stock <= 0:
+        return "sold_out", "Sold out"
+    if stock <= current_app.config["LOW_STOCK_THRESHOLD"]:
+        return "low", f"Only {stock} left"
+    return "in_stock", "In stock"
+
+
+# --- changing the catalogue ---------------------------------------------------------
+
+def set_variant_price(variant_id, price):
+    """Set a variant's price (minor units) and commit; the cache follows at once."""
+    if not isinstance(price, int) or price < 0:
+        raise ValueError("A price is a whole, non-negative number of minor units.")
+    variant = db.session.get(ProductVariant, variant_id)
+    if variant is None:
+        raise LookupError(f"No variant {variant_id}")
+    variant.price = price
+    db.session.commit()
+    return variant
+
+
+def mark_changed(session=None):
+    """Announce a catalogue change the session hook cannot see (a bulk UPDATE)."""
+    (session or db.session).info["catalog_changed"] = True
+
+
+# --- the cache ---------------------------------------------------------------------
+
+VERSION_KEY = "catalog:version"
+CSRF_SLOT = "__CSRF_TOKEN__"
+# After a cache error, leave the cache alone for this long instead of paying a timeout
+# on every request; pages are served uncached meanwhile.
+CACHE_RETRY_AFTER = 5.0
+_cache_down_until = 0.0
+
+
+def _cache_call(method, *args):
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as exc:  # redis.RedisError, OSError: any cache failure degrades to no cache
+        _cache_down_until = time.monotonic() + CACHE_RETRY_AFTER
+        log.warning("cache unavailable, serving uncached for %ss: %s", CACHE_RETRY_AFTER, exc)
+        return None
+
+
+def _version():
+    version = _cache_call("get", VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex[:12]
+        _cache_call("set", VERSION_KEY, version, 0)
+    return version
+
+
+def bump_version():
+    _cache_call("set", VERSION_KEY, uuid.uuid4().hex[:12], 0)
+
+
+def cached(key_parts, load):
+    """load() through the cache, under the current catalogue version."""
+    key = "catalog:" + _version() + ":" + ":".join(str(p) for p in key_parts)
+    value = _cache_call("get", key)
+    if value is None:
+        value = load()
+        _cache_call("set", key, value)
+    return value
+
+
+def render_cached(key_parts, template, load_context):
+    """A rendered fragment through the cache; load_context() runs only on a miss.
+
+    Cached HTML is the same for every shopper, so a form inside it writes CSRF_SLOT
+    where its token goes and each request fills in its own token here.
+    """
+    return fill_csrf(cached(key_parts, lambda: render_template(template, **load_context())))
+
+
+def fill_csrf(html):
+    if CSRF_SLOT in html:
+        html = html.replace(CSRF_SLOT, generate_csrf())
+    return Markup(html)
+
+
+CATALOG_MODELS = (Category, Product, ProductImage, ProductVariant)
+
+
+def _note_catalog_changes(session, flush_context, instances):
+    changed = chain(session.new, session.deleted, (o for o in session.dirty if session.is_modified(o)))
+    if any(isinstance(obj, CATALOG_MODELS) for obj in changed):
+        session.info["catalog_changed"] = True
+
+
+def _after_commit(session):
+    if session.info.pop("catalog_changed", False):
+        bump_version()
+
+
+def _after_rollback(session):
+    session.info.pop("catalog_changed", None)
+
+
+def init_app(app):
+    if not event.contains(Session, "before_flush", _note_catalog_changes):
+        event.listen(Session, "before_flush", _note_catalog_changes)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))

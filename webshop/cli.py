@@ -1,0 +1,86 @@
+"""Operator commands, run as `flask --app wsgi <command>`: seed-demo, create-admin,
+expire-reservations. Each parses its arguments and calls one domain function."""
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from webshop.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Load the demo catalogue and a staff user (safe to run again)."""
+    from webshop.demo_data import seed_demo
+
+    counts = seed_demo(db.session, current_app.config["UPLOAD_DIR"],
+                       current_app.config["SHOP_CURRENCY"])
+    for name in ("categories", "products", "variants", "images"):
+        c = counts[name]
+        click.echo(f"{name.capitalize():<11} {c['created']:>4} created, {c['existing']:>4} already there")
+    files = counts["image_files"]
+    click.echo(f"{'Files':<11} {files['written']:>4} written, {files['existing']:>4} already there"
+               f" (in {current_app.config['UPLOAD_DIR']})")
+    staff = counts["staff"]
+    click.echo(f"Staff login: {staff['email']} / {staff['password']}")
+    if not staff["created"]:
+        click.echo("(the staff account already existed; its password was left unchanged)")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["staff", "admin"]), default="admin",
+              show_default=True, help="Admin area role for the account.")
+@click.option("--password", envvar="ADMIN_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True, hidden=True,
+              help="Taken from ADMIN_PASSWORD, else asked for (never pass it as an argument).")
+@with_appcontext
+def create_admin_command(email, role, password):
+    """Create a staff or admin account for EMAIL, or update its role and password.
+
+    The password is asked for twice, or read from ADMIN_PASSWORD without asking.
+    """
+    from webshop.models import User
+    from webshop.models.users import normalize_email
+
+    try:
+        email = normalize_email(validate_email(email, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+        )
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        db.session.add(User(email, password=password, role=role))
+        message = f"Created {role} account {email}."
+    else:
+        previous = user.role
+        user.role = role
+        user.set_password(password)
+        user.active = True
+        message = (f"Updated existing account {email}: role {previous} -> {role}, "
+                   "password changed, account active.")
+    db.session.commit()
+    click.echo(message)
+
+
+# --- expire-reservations ------------------------------------------------------------
+# Reserved for the orders engineer: a `@click.command("expire-reservations")` that calls
+# the orders domain function cancelling pending orders whose reservation has timed out,
+# added to COMMANDS below.
+# ------------------------------------------------------------------------------------
+
+COMMANDS = [seed_demo_command, create_admin_command]
+
+
+def register_cli(app):
+    """Attach the shop's commands to `flask` (called by create_app)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

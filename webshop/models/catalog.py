@@ -1,0 +1,130 @@
+"""What the shop sells: categories, products, their images and variants."""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, func,
+    literal_column,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webshop.extensions import db
+from webshop.models.base import created_at_column, updated_at_column
+
+
+class Category(db.Model):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    products: Mapped[list["Product"]] = relationship(back_populates="category")
+
+
+def product_search_document(name, description):
+    """The weighted text PostgreSQL searches: name words (A) rank above description words (B).
+
+    The GIN index below is built on exactly this expression, so queries that use it
+    are answered from the index.
+    """
+    # Literals, not bound parameters: the planner only uses the index for the same SQL.
+    english = literal_column("'english'")
+    return func.setweight(func.to_tsvector(english, name), literal_column("'A'")).op("||")(
+        func.setweight(
+            func.to_tsvector(english, func.coalesce(description, literal_column("''"))),
+            literal_column("'B'"),
+        )
+    )
+
+
+class Product(db.Model):
+    __tablename__ = "product"
+    __table_args__ = (
+        Index("ix_product_active_category", "active", "category_id"),
+        Index("ix_product_active_created", "active", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("category.id", ondelete="SET NULL"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The names of the choices a shopper makes, in order, e.g. ["Size", "Colour"].
+    option_names: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    category: Mapped[Optional[Category]] = relationship(back_populates="products")
+    variants: Mapped[list["ProductVariant"]] = relationship(
+        back_populates="product",
+        order_by="(ProductVariant.position, ProductVariant.id)",
+        cascade="all, delete-orphan",
+    )
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product",
+        order_by="(ProductImage.position, ProductImage.id)",
+        cascade="all, delete-orphan",
+    )
+
+
+Product.__table__.append_constraint(
+    Index(
+        "ix_product_search",
+        product_search_document(Product.__table__.c.name, Product.__table__.c.description),
+        postgresql_using="gin",
+    ).ddl_if(dialect="postgresql")
+)
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    # A path below the static folder or the uploads folder, e.g. "products/mug-1.webp".
+    filename: Mapped[str] = mapped_column(String(255))
+    alt: Mapped[str] = mapped_column(String(255), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+
+class ProductVariant(db.Model):
+    """What is actually sold and stocked. Money is integer minor units (cents)."""
+
+    __tablename__ = "product_variant"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        Index("ix_product_variant_product_price", "product_id", "price"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    # The shopper's choice this variant answers, e.g. {"Size": "M", "Colour": "Blue"}.
+    option_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    price: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def label(self):
+        """'M / Blue' for a variant with options, '' for a product's only variant."""
+        return " / ".join(str(v) for v in (self.option_values or {}).values())
