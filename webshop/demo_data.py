@@ -997,10 +997,10 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     existing_ids = [p.id for p in products.values()]
     known_images = set()
     if existing_ids:
-        known_images = set(session.execute(
+        known_images = {tuple(row) for row in session.execute(
             select(ProductImage.product_id, ProductImage.filename)
             .where(ProductImage.product_id.in_(existing_ids))
-        ).tuples())
+        )}
 
     for demo in PRODUCTS:
         product = products.get(demo.slug)
