@@ -14,7 +14,7 @@ import redis as redis_lib
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
-from webshop import catalog, create_app
+from webshop import catalog, create_app, ratelimit
 from webshop.extensions import db as _db
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -66,8 +66,7 @@ def clean_state(request, redis_client):
             tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
             _db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             _db.session.commit()
-        from webshop.extensions import limiter
-        limiter.reset()
+            ratelimit.reset()
     yield
 
 

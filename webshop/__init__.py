@@ -17,21 +17,21 @@ def create_app(test_config=None):
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
 
     from webshop import models  # noqa: F401  (registers the tables)
-    from webshop.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
+    from webshop.extensions import cache, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     cache.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
-    from webshop import auth, catalog, security
+    from webshop import auth, catalog, ratelimit, security
     login_manager.user_loader(auth.load_user)
     catalog.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app)
 
     from webshop.admin.routes import bp as admin_bp
     from webshop.auth.routes import bp as auth_bp
@@ -67,6 +67,5 @@ def _derive_settings(app):
     else:
         app.config.setdefault("CACHE_TYPE", "SimpleCache")
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][10:]) or ".", exist_ok=True)

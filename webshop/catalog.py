@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Optional
 
-from flask import current_app, render_template
-from flask_wtf.csrf import generate_csrf
+from flask import current_app, g, render_template
 from markupsafe import Markup
 from sqlalchemy import and_, case, event, func, literal_column, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -211,6 +210,11 @@ def categories():
     return cached(("categories",), load)
 
 
+def category_nav():
+    """The header's category links, rendered once per catalogue version."""
+    return render_cached(("nav",), "shop/_category_nav.html", lambda: {"categories": categories()})
+
+
 def category_by_slug(slug):
     return next((c for c in categories() if c["slug"] == slug), None)
 
@@ -246,7 +250,6 @@ def mark_changed(session=None):
 # --- the cache ---------------------------------------------------------------------
 
 VERSION_KEY = "catalog:version"
-CSRF_SLOT = "__CSRF_TOKEN__"
 # After a cache error, leave the cache alone for this long instead of paying a timeout
 # on every request; pages are served uncached meanwhile.
 CACHE_RETRY_AFTER = 5.0
@@ -266,40 +269,55 @@ def _cache_call(method, *args):
 
 
 def _version():
-    version = _cache_call("get", VERSION_KEY)
+    """The catalogue version, read once per request (or CLI/job context)."""
+    version = g.get("catalog_version")
     if version is None:
-        version = uuid.uuid4().hex[:12]
-        _cache_call("set", VERSION_KEY, version, 0)
+        version = _cache_call("get", VERSION_KEY)
+        if version is None:
+            version = uuid.uuid4().hex[:12]
+            _cache_call("set", VERSION_KEY, version, 0)
+        g.catalog_version = version
     return version
 
 
 def bump_version():
     _cache_call("set", VERSION_KEY, uuid.uuid4().hex[:12], 0)
+    g.pop("catalog_version", None)
+
+
+# Each process also keeps what it has already fetched for the current version, so a
+# cached page costs one Redis round trip (the version) instead of one per fragment.
+# A new version drops the lot; the size bound keeps odd search strings from hoarding.
+LOCAL_MAX_ENTRIES = 2000
+_local = {"version": None, "entries": {}}
 
 
 def cached(key_parts, load):
-    """load() through the cache, under the current catalogue version."""
-    key = "catalog:" + _version() + ":" + ":".join(str(p) for p in key_parts)
-    value = _cache_call("get", key)
+    """load() through the cache, under the current catalogue version. None is not cached."""
+    global _local
+    version = _version()
+    local = _local
+    if local["version"] != version:
+        local = _local = {"version": version, "entries": {}}
+    key = ":".join(str(p) for p in key_parts)
+    value = local["entries"].get(key)
+    if value is not None:
+        return value
+    value = _cache_call("get", f"catalog:{version}:{key}")
     if value is None:
         value = load()
-        _cache_call("set", key, value)
+        if value is None:
+            return None
+        _cache_call("set", f"catalog:{version}:{key}", value)
+    if len(local["entries"]) >= LOCAL_MAX_ENTRIES:
+        local["entries"].clear()
+    local["entries"][key] = value
     return value
 
 
 def render_cached(key_parts, template, load_context):
-    """A rendered fragment through the cache; load_context() runs only on a miss.
-
-    Cached HTML is the same for every shopper, so a form inside it writes CSRF_SLOT
-    where its token goes and each request fills in its own token here.
-    """
-    return fill_csrf(cached(key_parts, lambda: render_template(template, **load_context())))
-
-
-def fill_csrf(html):
-    if CSRF_SLOT in html:
-        html = html.replace(CSRF_SLOT, generate_csrf())
-    return Markup(html)
+    """A rendered fragment through the cache; load_context() runs only on a miss."""
+    return Markup(cached(key_parts, lambda: render_template(template, **load_context())))
 
 
 CATALOG_MODELS = (Category, Product, ProductImage, ProductVariant)

@@ -1,8 +1,6 @@
 """Flask extensions, created unbound here and bound in create_app()."""
 from flask_caching import Cache
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,4 +28,3 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 cache = Cache()
 htmx = HTMX()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,5 +1,13 @@
-"""Jinja filters and globals: money formatting lives here and nowhere else."""
-from flask import session, url_for
+"""Jinja filters and globals, and the per-request slots of cacheable pages.
+
+Money formatting lives here and nowhere else.
+
+Pages are rendered the same for every shopper so that they can be cached whole; the
+few per-shopper values (CSRF token, cart count, flashed messages) are written as slots
+and filled in after the view, in one pass over the HTML.
+"""
+from flask import get_flashed_messages, render_template, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 # ISO 4217 currencies without minor units; everything else here has two decimals.
 ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
@@ -27,18 +35,41 @@ def media_url(filename, thumb=False):
     return url_for("shop.media", filename=filename)
 
 
+CSRF_SLOT = "__CSRF_TOKEN__"
+CART_COUNT_SLOT = "__CART_COUNT__"
+FLASHES_SLOT = "<!--flashes-->"
+
+
+def fill_slots(response):
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    html = response.get_data(as_text=True)
+    if "__" not in html and FLASHES_SLOT not in html:
+        return response
+    if CSRF_SLOT in html:
+        html = html.replace(CSRF_SLOT, generate_csrf())
+    if CART_COUNT_SLOT in html:
+        html = html.replace(CART_COUNT_SLOT, str(session.get("cart_count", 0)))
+    if FLASHES_SLOT in html:
+        messages = get_flashed_messages(with_categories=True) if "_flashes" in session else []
+        html = html.replace(
+            FLASHES_SLOT, render_template("_flashes.html", messages=messages) if messages else ""
+        )
+    response.set_data(html)
+    return response
+
+
 def init_app(app):
     from webshop import catalog
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["stock_state"] = catalog.stock_state
-    app.jinja_env.globals["nav_categories"] = catalog.categories
+    app.jinja_env.globals["category_nav"] = catalog.category_nav
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-    @app.context_processor
-    def cart_badge():
-        # The badge reads a number kept in the session: no query on every page.
-        return {"cart_count": session.get("cart_count", 0)}
+    app.jinja_env.globals.update(
+        csrf_slot=CSRF_SLOT, cart_count_slot=CART_COUNT_SLOT, flashes_slot=FLASHES_SLOT
+    )
+    app.after_request(fill_slots)

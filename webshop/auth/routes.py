@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from webshop.auth import authenticate
 from webshop.auth.forms import LoginForm
-from webshop.extensions import limiter
+from webshop import ratelimit
 
 bp = Blueprint("auth", __name__)
 
@@ -19,9 +19,10 @@ def safe_next(target, default):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login():
     form = LoginForm()
+    if request.method == "POST":
+        ratelimit.limit("login", "10/minute;50/hour")
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:

@@ -1,7 +1,12 @@
-"""The storefront: home, catalogue, product pages. Routes parse, call the domain, render."""
+"""The storefront: home, catalogue, product pages. Routes parse, call the domain, render.
+
+Catalogue pages are cached whole (per catalogue version and per kind of visitor); the
+per-shopper parts are slots filled in after the view (see webshop.templating).
+"""
 from flask import (
     Blueprint, abort, current_app, render_template, request, send_from_directory,
 )
+from flask_login import current_user
 
 from webshop import catalog
 from webshop.extensions import htmx
@@ -23,13 +28,20 @@ class ListArgs:
         self.page = int(raw_page)
 
 
+def cached_page(key_parts, render):
+    """A whole page through the catalogue cache; the header differs by kind of visitor."""
+    if not current_user.is_authenticated:
+        visitor = "anonymous"
+    else:
+        visitor = "staff" if current_user.is_staff else "customer"
+    return catalog.cached(("page", visitor, *key_parts), render)
+
+
 @bp.get("/")
 def home():
-    featured = catalog.render_cached(
-        ("home",), "shop/_featured.html",
-        lambda: {"products": catalog.featured_products()},
-    )
-    return render_template("shop/home.html", featured=featured, categories=catalog.categories())
+    return cached_page(("home",), lambda: render_template(
+        "shop/home.html", featured=catalog.featured_products(), categories=catalog.categories(),
+    ))
 
 
 @bp.get("/products")
@@ -57,7 +69,7 @@ def _render_list(args, category, endpoint):
     else:
         link_args["category"] = category["slug"] if category else None
 
-    def load():
+    def render_results():
         try:
             page, sort = catalog.list_products(
                 args.q, category_id, args.sort, args.page,
@@ -70,16 +82,28 @@ def _render_list(args, category, endpoint):
             endpoint=endpoint, link_args=link_args,
         )
 
-    key = ("list", " ".join(catalog.search_terms(args.q)), category_id, args.sort, args.page)
-    results = catalog.cached(key, load)
-    if results is None:
-        abort(404, description="That page of results does not exist.")
+    def results():
+        terms = " ".join(catalog.search_terms(args.q))
+        return catalog.cached(("results", terms, category_id, args.sort, args.page), render_results)
+
     if htmx and htmx.target == "results":
-        return results
+        html = results()
+    else:
+        html = cached_page(
+            ("list", endpoint, args.q, category_id, args.sort, args.page),
+            lambda: _list_page(args, category, endpoint, results()),
+        )
+    if html is None:
+        abort(404, description="That page of results does not exist.")
+    return html
+
+
+def _list_page(args, category, endpoint, results):
+    if results is None:
+        return None
     return render_template(
-        "shop/products.html", results=catalog.fill_csrf(results), args=args,
-        category=category, categories=catalog.categories(), sorts=catalog.SORTS,
-        endpoint=endpoint,
+        "shop/products.html", results=results, args=args, category=category,
+        categories=catalog.categories(), sorts=catalog.SORTS, endpoint=endpoint,
     )
 
 
@@ -88,25 +112,22 @@ def product_detail(slug):
     variant_id = request.args.get("variant_id", type=int)
     purchase_only = bool(htmx and htmx.target == "product-purchase")
 
-    def load():
+    def render():
         product = catalog.get_product(slug)
         if product is None:
             return None
         variant = catalog.choose_variant(product, variant_id)
-        template = "shop/_product_purchase.html" if purchase_only else "shop/_product_detail.html"
-        return {
-            "title": product.name,
-            "description": product.description[:160],
-            "html": render_template(template, product=product, variant=variant),
-        }
+        if purchase_only:
+            return render_template("shop/_product_purchase.html", product=product, variant=variant)
+        return render_template("shop/product.html", product=product, variant=variant)
 
-    page = catalog.cached(("product", slug, variant_id, purchase_only), load)
-    if page is None:
-        abort(404, description="We could not find that product. It may have been removed.")
-    html = catalog.fill_csrf(page["html"])
     if purchase_only:
-        return html
-    return render_template("shop/product.html", page=page, html=html)
+        html = catalog.cached(("purchase", slug, variant_id), render)
+    else:
+        html = cached_page(("product", slug, variant_id), render)
+    if html is None:
+        abort(404, description="We could not find that product. It may have been removed.")
+    return html
 
 
 @bp.get("/media/<path:filename>")
