@@ -39,7 +39,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'webshop.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip per request; a dropped connection is replaced
+    # after the one error it causes, and recycling keeps idle ones fresh.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
     REDIS_URL = env("REDIS_URL")
 
     # The catalogue cache: Redis when there is one, otherwise this process's memory.
@@ -47,6 +49,9 @@ class Config:
     CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "webshop:")
     # For measuring the uncached path (scripts/bench.py) and for debugging.
     CACHE_DISABLED = env("WEBSHOP_CACHE_DISABLED") == "1"
+    # Whole catalogue pages are cached by default; off, they render from the database
+    # every time (data such as the category list is still cached).
+    PAGE_CACHE = env("WEBSHOP_PAGE_CACHE", "1") != "0"
 
     # A Redis that answers slowly must not hold a page hostage: fail fast, serve uncached.
     REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", 0.25))
@@ -94,7 +99,7 @@ class ProductionConfig(Config):
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 5}
 
     @classmethod
     def check(cls):

@@ -9,6 +9,7 @@ stock reservation) replaces the token, so every old entry becomes unreachable at
 and a shopper never sees a stale price or stock state. A token (not a counter) is used
 so that an evicted version key can never bring old entries back.
 """
+import functools
 import logging
 import math
 import re
@@ -20,8 +21,8 @@ from typing import Optional
 
 from flask import current_app, g, render_template
 from markupsafe import Markup
-from sqlalchemy import and_, case, event, func, literal_column, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, bindparam, case, event, func, literal_column, or_, select
+from sqlalchemy.orm import Session
 
 from webshop.extensions import cache, db
 from webshop.models import Category, Product, ProductImage, ProductVariant
@@ -178,17 +179,86 @@ def featured_products(limit=8):
     return [ProductCard(**row._mapping) for row in db.session.execute(stmt)]
 
 
-def get_product(slug):
-    """The active product with its variants, images and category, in one query; or None."""
-    stmt = (
-        select(Product)
-        .where(Product.slug == slug, Product.active.is_(True))
-        .options(
-            joinedload(Product.variants), joinedload(Product.images),
-            joinedload(Product.category),
+@dataclass(frozen=True)
+class VariantView:
+    id: int
+    sku: str
+    option_values: dict
+    price: int
+    currency: str
+    stock: int
+
+    @property
+    def label(self):
+        """'M / Blue' for a variant with options, '' for a product's only variant."""
+        return " / ".join(str(v) for v in (self.option_values or {}).values())
+
+
+@dataclass(frozen=True)
+class ImageView:
+    filename: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """What a product page shows: plain values, so nothing can lazy-load while rendering."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    option_names: list
+    category: Optional[dict]
+    variants: tuple
+    images: tuple
+
+
+@functools.cache
+def _product_page_statement():
+    """Built once; one row per (variant, image) pair, folded into a ProductView."""
+    return (
+        select(
+            Product.id, Product.slug, Product.name, Product.description, Product.option_names,
+            Category.slug.label("category_slug"), Category.name.label("category_name"),
+            ProductVariant.id.label("variant_id"), ProductVariant.sku,
+            ProductVariant.option_values, ProductVariant.price, ProductVariant.currency,
+            ProductVariant.stock, ProductImage.filename, ProductImage.alt,
         )
+        .outerjoin(Category, Category.id == Product.category_id)
+        .join(ProductVariant, ProductVariant.product_id == Product.id)
+        .outerjoin(ProductImage, ProductImage.product_id == Product.id)
+        .where(Product.slug == bindparam("slug"), Product.active.is_(True))
+        .order_by(ProductVariant.position, ProductVariant.id, ProductImage.position,
+                  ProductImage.id)
     )
-    return db.session.execute(stmt).unique().scalar_one_or_none()
+
+
+def get_product(slug):
+    """The active product with its variants, images and category, in one query; or None.
+
+    Plain Core rows rather than ORM objects: on the uncached product page the ORM's
+    per-object work cost more than the query itself.
+    """
+    rows = db.session.execute(_product_page_statement(), {"slug": slug}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    variants, images = {}, {}
+    for row in rows:
+        if row.variant_id not in variants:
+            variants[row.variant_id] = VariantView(
+                row.variant_id, row.sku, row.option_values, row.price, row.currency, row.stock)
+        if row.filename is not None and row.filename not in images:
+            images[row.filename] = ImageView(row.filename, row.alt)
+    category = (
+        {"slug": first.category_slug, "name": first.category_name}
+        if first.category_slug else None
+    )
+    return ProductView(
+        first.id, first.slug, first.name, first.description, first.option_names or [],
+        category, tuple(variants.values()), tuple(images.values()),
+    )
 
 
 def choose_variant(product, variant_id=None):
