@@ -68,6 +68,21 @@ class Config:
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "shop@example.com")
     MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
 
+    # Checkout. Prices include VAT; TAX_RATE_PERCENT says how much of a total is VAT.
+    SHIPPING_METHODS = {
+        "standard": ("Standard delivery (3-5 working days)", env_int("SHIPPING_STANDARD_PRICE", 495)),
+        "express": ("Express delivery (1-2 working days)", env_int("SHIPPING_EXPRESS_PRICE", 1295)),
+    }
+    FREE_SHIPPING_OVER = env_int("FREE_SHIPPING_OVER", 6000)  # standard shipping; 0 = never
+    TAX_RATE_PERCENT = env_int("TAX_RATE_PERCENT", 20)
+    SHIP_COUNTRIES = {
+        "AT": "Austria", "BE": "Belgium", "DK": "Denmark", "FI": "Finland", "FR": "France",
+        "DE": "Germany", "IE": "Ireland", "IT": "Italy", "LU": "Luxembourg",
+        "NL": "Netherlands", "PL": "Poland", "PT": "Portugal", "ES": "Spain", "SE": "Sweden",
+    }
+    # How long a placed order holds its stock while the shopper pays.
+    RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 30)
+
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
     LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
@@ -92,6 +107,8 @@ class TestingConfig(Config):
     )
     REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/13")
     CACHE_KEY_PREFIX = "webshop-test:"
+    # Fast password hashing for tests only; production keeps argon2's defaults.
+    PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class ProductionConfig(Config):

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import redis as redis_lib
 from sqlalchemy import event, text
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from webshop import catalog, create_app, ratelimit
@@ -32,6 +33,18 @@ def database_url():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own application context, as in production.
+
+    Flask reuses an already pushed app context (the `db` fixture's) for requests, which
+    would share `g` (CSRF token, catalogue version) between requests and clients.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app({
@@ -42,6 +55,7 @@ def app(database_url, tmp_path_factory):
         "RATELIMIT_ENABLED": True,
         "SERVER_NAME": None,
     })
+    app.test_client_class = FreshContextClient
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()

@@ -3,7 +3,9 @@ import itertools
 import re
 
 from webshop.extensions import db
-from webshop.models import Category, Product, ProductImage, ProductVariant, User
+from webshop.models import (
+    Category, Order, OrderItem, Product, ProductImage, ProductVariant, User,
+)
 
 _seq = itertools.count(1)
 
@@ -45,3 +47,37 @@ def make_user(email="shopper@example.com", password="correct horse battery", rol
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_order(user=None, email=None, status="pending", total=2495, quantity=1, currency="EUR",
+               created_at=None, number=None):
+    """An order with one line, for a registered user (user=...) or a guest (email=...).
+
+    Written directly with the models (not through checkout), so it reserves no stock.
+    `total` is exact; shipping (about 4.95) takes whatever the quantity does not divide.
+    """
+    n = next(_seq)
+    unit_price = (total - min(495, total)) // quantity
+    line_total = unit_price * quantity
+    shipping = total - line_total
+    customer = user.customer if user is not None else None
+    order = Order(
+        number=number or f"T{n:07d}",
+        user_id=user.id if user is not None else None,
+        customer_id=customer.id if customer is not None else None,
+        email=email or (user.email if user is not None else f"guest{n}@example.com"),
+        status=status,
+        ship_name="Alex Example", ship_line1="1 Example Street", ship_city="Berlin",
+        ship_postal_code="10115", ship_country="DE", shipping_method="standard",
+        subtotal=line_total, shipping=shipping, tax=total - total * 100 // 120, total=total,
+        currency=currency,
+    )
+    if created_at is not None:
+        order.created_at = created_at
+    order.items.append(OrderItem(
+        product_name=f"Test product {n}", option_values={}, sku=f"SKU-ORDER-{n}",
+        unit_price=unit_price, quantity=quantity, line_total=line_total,
+    ))
+    db.session.add(order)
+    db.session.commit()
+    return order

@@ -36,6 +36,7 @@ def create_app(test_config=None):
     from webshop.admin.routes import bp as admin_bp
     from webshop.auth.routes import bp as auth_bp
     from webshop.ops import bp as ops_bp
+    from webshop.shop import checkout  # noqa: F401  (cart, checkout and order routes)
     from webshop.shop.routes import bp as shop_bp
     app.register_blueprint(shop_bp)
     app.register_blueprint(auth_bp)

@@ -11,7 +11,6 @@ so that an evicted version key can never bring old entries back.
 """
 import functools
 import logging
-import math
 import re
 import time
 import uuid
@@ -25,6 +24,7 @@ from sqlalchemy import and_, bindparam, case, event, func, literal_column, or_, 
 from sqlalchemy.orm import Session
 
 from webshop.extensions import cache, db
+from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
 from webshop.models import Category, Product, ProductImage, ProductVariant
 from webshop.models.catalog import product_search_document
 
@@ -60,33 +60,21 @@ class ProductCard:
         return self.price_min != self.price_max
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self):
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self):
-        return self.page > 1
-
-    @property
-    def has_next(self):
-        return self.page < self.pages
-
-
-class PageOutOfRange(LookupError):
-    pass
-
-
 def search_terms(q):
     """The words of a search box entry, as the database should see them."""
     return re.findall(r"\w+", (q or "").lower())[:MAX_QUERY_WORDS]
+
+
+def first_image():
+    """The filename of a product's first image, as a subquery correlated to Product."""
+    return (
+        select(ProductImage.filename)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
 
 
 def _card_columns():
@@ -101,17 +89,9 @@ def _card_columns():
         .group_by(ProductVariant.product_id)
         .subquery()
     )
-    first_image = (
-        select(ProductImage.filename)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
     stmt = select(
         Product.id, Product.slug, Product.name, variants.c.price_min, variants.c.price_max,
-        variants.c.currency, variants.c.stock, first_image.label("image"),
+        variants.c.currency, variants.c.stock, first_image().label("image"),
     ).join(variants, variants.c.product_id == Product.id)
     return stmt, variants
 
@@ -162,9 +142,7 @@ def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
     stmt = stmt.order_by(*[o for o in order if o is not None], Product.id.desc())
 
     total = db.session.scalar(select(func.count()).select_from(Product).where(*filters))
-    result = Page([], page, per_page, total)
-    if page < 1 or page > result.pages:
-        raise PageOutOfRange(page)
+    check_page(page, per_page, total)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     return Page([ProductCard(**row._mapping) for row in rows], page, per_page, total), sort
 

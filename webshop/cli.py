@@ -71,13 +71,17 @@ def create_admin_command(email, role, password):
     click.echo(message)
 
 
-# --- expire-reservations ------------------------------------------------------------
-# Reserved for the orders engineer: a `@click.command("expire-reservations")` that calls
-# the orders domain function cancelling pending orders whose reservation has timed out,
-# added to COMMANDS below.
-# ------------------------------------------------------------------------------------
+@click.command("expire-reservations")
+@with_appcontext
+def expire_reservations_command():
+    """Cancel pending orders whose stock reservation has run out, releasing the stock."""
+    from webshop.orders import expire_reservations
 
-COMMANDS = [seed_demo_command, create_admin_command]
+    cancelled = expire_reservations()
+    click.echo(f"Cancelled {cancelled} order{'s' if cancelled != 1 else ''} whose reservation expired.")
+
+
+COMMANDS = [seed_demo_command, create_admin_command, expire_reservations_command]
 
 
 def register_cli(app):

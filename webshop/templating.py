@@ -61,9 +61,11 @@ def fill_slots(response):
 
 def init_app(app):
     from webshop import catalog
+    from webshop.extensions import htmx
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["stock_state"] = catalog.stock_state
+    app.jinja_env.globals["htmx"] = htmx
     app.jinja_env.globals["category_nav"] = catalog.category_nav
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]

@@ -5,7 +5,7 @@ from webshop.models import User
 
 def load_user(user_id):
     """Flask-Login's loader: one primary-key lookup, only for requests with a login."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
     return user if user is not None and user.active else None
 
 

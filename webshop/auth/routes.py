@@ -1,14 +1,29 @@
-"""Log in and out. Registration and password resets build on the same pieces."""
+"""Accounts over HTTP: register, log in and out, the account page, order history,
+password change and the saved shipping address. Routes parse, call the accounts
+domain (webshop.accounts), and render.
+"""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from webshop import accounts, ratelimit
+from webshop.pagination import PageOutOfRange, page_number
 from webshop.auth import authenticate
-from webshop.auth.forms import LoginForm
-from webshop import ratelimit
+from webshop.auth.forms import AddressForm, LoginForm, PasswordChangeForm, RegisterForm
+from webshop.shop import cart_session
 
 bp = Blueprint("auth", __name__)
+
+RECENT_ORDERS = 5
+ORDERS_PER_PAGE = 20
+
+
+@bp.after_request
+def never_store(response):
+    """Account pages show personal data and carry CSRF tokens: no shared or back-button caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def safe_next(target, default):
@@ -16,6 +31,40 @@ def safe_next(target, default):
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return default
+
+
+def form_page(template, form, **context):
+    """A form page: 422 when the submitted form has errors, so clients can tell."""
+    return render_template(template, form=form, **context), (422 if form.errors else 200)
+
+
+def show_error(form, error):
+    """Put an AccountError next to its field, or above the form when it has none."""
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegisterForm()
+    if request.method == "POST":
+        ratelimit.limit("register", "5/minute;20/hour")
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(form.email.data, form.password.data, form.name.data)
+        except accounts.AccountError as error:
+            show_error(form, error)
+        else:
+            login_user(user)
+            cart_session.after_login(user)
+            flash("Welcome! Your account is ready.", "success")
+            return redirect(url_for("auth.account"), 303)
+    return form_page("auth/register.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,15 +76,81 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
+            cart_session.after_login(user)
             default = url_for("admin.dashboard") if user.is_staff else url_for("shop.home")
             return redirect(safe_next(request.args.get("next"), default), 303)
         form.password.errors.append("That email and password do not match an account.")
-    return render_template("auth/login.html", form=form), (422 if form.errors else 200)
+    return form_page("auth/login.html", form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     logout_user()
+    cart_session.after_logout()
     flash("You are logged out.")
     return redirect(url_for("shop.home"), 303)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    customer, address = accounts.profile(current_user)
+    recent = accounts.orders_for(current_user.id, 1, RECENT_ORDERS)
+    return render_template(
+        "auth/account.html",
+        customer=customer,
+        address=address,
+        countries=current_app.config["SHIP_COUNTRIES"],
+        orders=recent.items,
+        order_total=recent.total,
+    )
+
+
+@bp.get("/account/orders")
+@login_required
+def account_orders():
+    try:
+        page = accounts.orders_for(current_user.id, page_number(request.args), ORDERS_PER_PAGE)
+    except PageOutOfRange:
+        abort(404, description="That page of your order history does not exist.")
+    return render_template("auth/account_orders.html", page=page)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except accounts.AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("auth.account"), 303)
+    return form_page("auth/password.html", form)
+
+
+@bp.route("/account/address", methods=["GET", "POST"])
+@login_required
+def address():
+    saved = accounts.default_address(current_user) if request.method == "GET" else None
+    form = AddressForm(obj=saved)
+    if saved is None and request.method == "GET":
+        customer = accounts.customer_for(current_user)
+        form.name.data = customer.name if customer else ""
+    if form.validate_on_submit():
+        try:
+            accounts.save_default_address(current_user, **{
+                name: form[name].data or "" for name in accounts.ADDRESS_FIELDS
+            })
+        except accounts.AccountError as error:
+            show_error(form, error)
+        else:
+            flash("Your shipping address has been saved.", "success")
+            return redirect(url_for("auth.account"), 303)
+    return form_page("auth/address.html", form)
+

@@ -1,10 +1,13 @@
 """The shop's tables, one module per domain. Import from here."""
+from webshop.models.audit import AuditLog
 from webshop.models.base import utcnow
+from webshop.models.cart import Cart, CartItem
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, User
 
 __all__ = [
+    "AuditLog", "Cart", "CartItem",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
 ]

@@ -1,9 +1,11 @@
 """Who uses the shop: login identities (users), shopper profiles (customer), addresses."""
+import functools
 from datetime import datetime
 from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,7 +16,17 @@ from webshop.models.base import created_at_column
 ROLES = ("customer", "staff", "admin")
 STAFF_ROLES = ("staff", "admin")
 
-_hasher = PasswordHasher()
+
+
+@functools.lru_cache(maxsize=4)
+def _hasher_for(params):
+    return PasswordHasher(**dict(params))
+
+
+def _hasher():
+    """argon2id with the app's cost parameters (cheaper in tests; the hash records them)."""
+    params = current_app.config.get("PASSWORD_HASH_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or {}).items())))
 
 
 def normalize_email(email):
@@ -44,11 +56,11 @@ class User(UserMixin, db.Model):
             self.set_password(password)
 
     def set_password(self, password):
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _hasher().hash(password)
 
     def check_password(self, password):
         try:
-            return _hasher.verify(self.password_hash, password)
+            return _hasher().verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 

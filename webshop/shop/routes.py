@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from webshop import catalog
 from webshop.extensions import db, htmx
+from webshop.pagination import page_number
 
 bp = Blueprint("shop", __name__)
 
@@ -22,10 +23,7 @@ class ListArgs:
         sort = args.get("sort") or ""
         self.sort = sort if sort in catalog.SORTS else None
         self.category = args.get("category") or None
-        raw_page = args.get("page") or "1"
-        if not raw_page.isdigit() or int(raw_page) < 1:
-            abort(400, description="The page number must be a whole number from 1 up.")
-        self.page = int(raw_page)
+        self.page = page_number(args)
 
 
 def read_only(render):

@@ -1,0 +1,103 @@
+"""Shoppers in a real browser: fill a cart, change it, check out as a guest.
+
+Once with htmx doing the work in place, once with JavaScript switched off.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import make_product
+
+
+@pytest.fixture
+def products(db):
+    mug = make_product("Stoneware Mug", price=1500, stock=10)
+    tee = make_product("Merino Tee", option_names=["Size"], variants=[
+        {"options": {"Size": "M"}, "price": 4500, "stock": 5},
+        {"options": {"Size": "L"}, "price": 4900, "stock": 5},
+    ])
+    return mug, tee
+
+
+def fill_checkout(page):
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Full name").fill("Ada Shopper")
+    page.get_by_label("Address", exact=True).fill("1 Main Street")
+    page.get_by_label("Postal code").fill("10115")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Country").select_option("DE")
+
+
+def test_cart_and_guest_checkout_with_htmx(live_server, page, products):
+    mug, tee = products
+    page.goto(f"{live_server}/products/{mug.slug}")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#add-feedback")).to_contain_text("Added to your cart")
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("1")
+
+    page.goto(f"{live_server}/products/{tee.slug}")
+    page.get_by_label("Size").select_option(label="L · €49.00")
+    expect(page.locator("#variant-price")).to_have_text("€49.00")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("2")
+
+    page.locator("#cart-badge").click()
+    expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.get_by_label("Quantity of Stoneware Mug").fill("3")
+    page.get_by_label("Quantity of Stoneware Mug").dispatch_event("change")
+    expect(page.locator("#cart-subtotal")).to_have_text("€94.00")
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("4")
+
+    page.get_by_role("button", name="Remove Merino Tee").click()
+    expect(page.locator(".cart-line")).to_have_count(1)
+    expect(page.locator("#cart-subtotal")).to_have_text("€45.00")
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("3")
+    assert page.evaluate("window.stillTheSamePage") is True  # no page load so far
+
+    page.get_by_role("link", name="Check out").click()
+    fill_checkout(page)
+    page.get_by_label(re.compile("Express delivery")).check()
+    expect(page.locator("#summary-total")).to_have_text("€57.95")
+    page.get_by_role("button", name="Place order and pay").click()
+
+    expect(page.get_by_role("heading", name=re.compile(r"Order W"))).to_be_visible()
+    expect(page.locator("#order-status-label")).to_have_text("Pending")
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("0")
+
+
+@pytest.fixture
+def no_js_page(browser):
+    context = browser.new_context(java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_same_cart_flow_without_javascript(live_server, no_js_page, products):
+    page = no_js_page
+    mug, tee = products
+    page.goto(f"{live_server}/products/{mug.slug}")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(f"{live_server}/cart")
+    expect(page.locator(".flash-success")).to_have_text("Added to your cart.")
+
+    page.goto(f"{live_server}/products/{tee.slug}")
+    page.get_by_label("Size").select_option(label="M · €45.00")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("3")
+
+    page.get_by_label("Quantity of Stoneware Mug").fill("1")
+    page.locator(".cart-line", has_text="Stoneware Mug").get_by_role("button", name="Update").click()
+    expect(page.locator("#cart-subtotal")).to_have_text("€60.00")
+    page.get_by_role("button", name="Remove Merino Tee").click()
+    expect(page.locator(".cart-line")).to_have_count(1)
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("1")
+
+    page.get_by_role("link", name="Check out").click()
+    fill_checkout(page)
+    page.get_by_role("button", name="Place order and pay").click()
+    expect(page.locator("#order-status-label")).to_have_text("Pending")
+    expect(page.get_by_text("Stoneware Mug")).to_be_visible()

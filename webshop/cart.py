@@ -1,0 +1,252 @@
+"""The cart domain: lines, quantities, merging and totals. No Flask request in here.
+
+Functions that change a cart commit once (they are whole user actions); reads never
+commit. Quantities are validated here, so every caller (views, tests) gets the same
+clear messages.
+"""
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from webshop.extensions import db
+from webshop import catalog
+from webshop.models import Cart, CartItem, Product, ProductVariant
+
+MAX_QUANTITY = 99  # per line: a sane upper bound whatever the stock
+
+
+class CartError(ValueError):
+    """A cart change that cannot be made; str(error) is what the shopper reads."""
+
+
+@dataclass(frozen=True)
+class Line:
+    item_id: int
+    variant_id: int
+    product_id: int
+    product_name: str
+    product_slug: str
+    label: str
+    option_values: dict
+    sku: str
+    image: Optional[str]
+    unit_price: int
+    currency: str
+    quantity: int
+    stock: int
+    active: bool
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+    @property
+    def available(self):
+        return self.active and self.stock >= self.quantity
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: int
+    shipping: int
+    tax: int
+    total: int
+    currency: str
+
+
+def parse_quantity(raw, allow_zero=False):
+    """A quantity from a form value, or CartError with a message for the shopper."""
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isascii() and text.isdigit()):
+        raise CartError("Enter a whole number for the quantity.")
+    quantity = int(text)
+    if quantity == 0 and allow_zero:
+        return 0
+    if quantity < 1:
+        raise CartError("The quantity must be at least 1.")
+    if quantity > MAX_QUANTITY:
+        raise CartError(f"You can order at most {MAX_QUANTITY} of one item.")
+    return quantity
+
+
+def find_cart(token=None, user_id=None):
+    """The customer's cart when logged in, else the guest cart for the token; or None."""
+    if user_id is not None:
+        return db.session.scalar(select(Cart).where(Cart.user_id == user_id))
+    if token:
+        return db.session.scalar(select(Cart).where(Cart.token == token, Cart.user_id.is_(None)))
+    return None
+
+
+def _get_or_create_cart(token=None, user_id=None):
+    cart = find_cart(token, user_id)
+    if cart is None:
+        cart = Cart(user_id=user_id, token=None if user_id else (token or new_token()))
+        db.session.add(cart)
+        db.session.flush()
+    return cart
+
+
+def new_token():
+    return secrets.token_urlsafe(32)
+
+
+def _sellable_variant(variant_id):
+    variant = db.session.scalar(
+        select(ProductVariant).join(Product).where(
+            ProductVariant.id == variant_id, Product.active.is_(True)
+        )
+    )
+    if variant is None:
+        raise CartError("That product is no longer available.")
+    return variant
+
+
+def _check_stock(variant, quantity):
+    if variant.stock <= 0:
+        raise CartError(f"Sorry, {variant.product.name} is sold out.")
+    if quantity > variant.stock:
+        raise CartError(
+            f"Only {variant.stock} of {variant.product.name} left: "
+            f"you can have at most {variant.stock} in your cart."
+        )
+
+
+def add_item(variant_id, quantity, token=None, user_id=None):
+    """Add to the cart (creating it if needed); returns the cart. Commits, or raises
+    CartError having written nothing."""
+    variant = _sellable_variant(variant_id)
+    cart = find_cart(token, user_id)
+    item = cart and db.session.scalar(
+        select(CartItem).where(CartItem.cart_id == cart.id, CartItem.variant_id == variant.id)
+    )
+    new_quantity = quantity + (item.quantity if item else 0)
+    if new_quantity > MAX_QUANTITY:
+        raise CartError(f"You can order at most {MAX_QUANTITY} of one item.")
+    _check_stock(variant, new_quantity)
+    if cart is None:
+        cart = _get_or_create_cart(token, user_id)
+    if item:
+        item.quantity = new_quantity
+    else:
+        db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=quantity))
+    cart.updated_at = func.now()
+    db.session.commit()
+    return cart
+
+
+def _own_item(cart, item_id):
+    item = db.session.get(CartItem, item_id) if cart else None
+    if item is None or item.cart_id != cart.id:
+        raise CartError("That item is no longer in your cart.")
+    return item
+
+
+def set_quantity(cart, item_id, quantity):
+    """Change a line's quantity; 0 removes it. Commits."""
+    item = _own_item(cart, item_id)
+    if quantity == 0:
+        db.session.delete(item)
+    else:
+        _check_stock(_sellable_variant(item.variant_id), quantity)
+        item.quantity = quantity
+    db.session.commit()
+
+
+def remove_item(cart, item_id):
+    db.session.delete(_own_item(cart, item_id))
+    db.session.commit()
+
+
+def clear(cart):
+    """Empty the cart inside the caller's unit of work (used when an order is placed)."""
+    db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+
+
+def lines(cart):
+    """The cart's lines at current prices, in one query."""
+    if cart is None:
+        return []
+    rows = db.session.execute(
+        select(CartItem.id, CartItem.quantity, ProductVariant, Product.name, Product.slug,
+               Product.active, catalog.first_image().label("image"))
+        .join(ProductVariant, ProductVariant.id == CartItem.variant_id)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(CartItem.cart_id == cart.id)
+        .order_by(CartItem.id)
+    )
+    return [
+        Line(
+            item_id=row.id, variant_id=row.ProductVariant.id,
+            product_id=row.ProductVariant.product_id, product_name=row.name,
+            product_slug=row.slug, label=row.ProductVariant.label,
+            option_values=row.ProductVariant.option_values, sku=row.ProductVariant.sku,
+            image=row.image, unit_price=row.ProductVariant.price,
+            currency=row.ProductVariant.currency, quantity=row.quantity,
+            stock=row.ProductVariant.stock, active=row.active,
+        )
+        for row in rows
+    ]
+
+
+def item_count(cart):
+    if cart is None:
+        return 0
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.cart_id == cart.id)
+    )
+
+
+def shipping_methods():
+    """{code: (label, price)} from configuration."""
+    return current_app.config["SHIPPING_METHODS"]
+
+
+def totals(cart_lines, shipping_method=None):
+    """Subtotal, shipping, included tax and total, all in minor units."""
+    currency = cart_lines[0].currency if cart_lines else current_app.config["SHOP_CURRENCY"]
+    subtotal = sum(line.line_total for line in cart_lines)
+    shipping = 0
+    if cart_lines and shipping_method:
+        shipping = shipping_methods()[shipping_method][1]
+        free_over = current_app.config["FREE_SHIPPING_OVER"]
+        if shipping_method == "standard" and free_over and subtotal >= free_over:
+            shipping = 0
+    total = subtotal + shipping
+    return Totals(subtotal, shipping, included_tax(total), total, currency)
+
+
+def included_tax(gross):
+    """The VAT inside a VAT-inclusive amount, rounded half up to a minor unit."""
+    rate = current_app.config["TAX_RATE_PERCENT"]
+    return (gross * rate * 2 + (100 + rate)) // ((100 + rate) * 2)
+
+
+def merge_guest_cart(token, user_id):
+    """On login: move the guest cart's lines into the customer's cart. Commits.
+
+    Quantities add up, capped by stock and MAX_QUANTITY. Returns the new item count.
+    """
+    guest = find_cart(token=token) if token else None
+    if guest is not None and guest.items:
+        own = _get_or_create_cart(user_id=user_id)
+        existing = {item.variant_id: item for item in own.items}
+        stock = dict(db.session.execute(
+            select(ProductVariant.id, ProductVariant.stock)
+            .where(ProductVariant.id.in_([i.variant_id for i in guest.items]))
+        ).all())
+        for item in guest.items:
+            target = existing.get(item.variant_id)
+            wanted = item.quantity + (target.quantity if target else 0)
+            capped = min(wanted, MAX_QUANTITY, stock.get(item.variant_id, 0))
+            if target is not None:
+                target.quantity = max(capped, target.quantity)
+            elif capped > 0:
+                own.items.append(CartItem(variant_id=item.variant_id, quantity=capped))
+    if guest is not None:
+        db.session.delete(guest)
+    db.session.commit()
+    return item_count(find_cart(user_id=user_id))

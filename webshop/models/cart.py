@@ -1,0 +1,48 @@
+"""Carts live in the database: they survive restarts and work behind several web processes.
+
+A guest's cart is found by a random token kept in their signed session cookie; a
+customer's by their user id. Prices are never stored here: a cart always shows the
+variant's current price.
+"""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webshop.extensions import db
+from webshop.models.base import created_at_column, updated_at_column
+
+
+class Cart(db.Model):
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    user_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    items: Mapped[list["CartItem"]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"
+    )
+
+
+class CartItem(db.Model):
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        UniqueConstraint("cart_id", "variant_id", name="uq_cart_items_cart_variant"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("product_variant.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at_column()
+
+    cart: Mapped[Cart] = relationship(back_populates="items")

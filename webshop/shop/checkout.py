@@ -1,0 +1,157 @@
+"""Cart, checkout and order status views (the `shop` blueprint's buying half).
+
+With the HX-Request header the cart endpoints answer with fragments (the cart lines
+and totals, and the header badge out-of-band); without it they redirect (303), so
+every form also works with JavaScript off.
+"""
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webshop import cart as carts
+from webshop import orders
+from webshop.auth.routes import safe_next
+from webshop.extensions import htmx
+from webshop.shop import cart_session
+from webshop.shop.forms import CheckoutForm
+from webshop.shop.routes import bp
+
+
+def _cart_view(status=200, error=None, message=None):
+    """The cart page, or for htmx its contents plus the badge."""
+    cart = cart_session.current_cart()
+    lines = carts.lines(cart)
+    cart_session.remember_count(sum(line.quantity for line in lines))
+    context = {"lines": lines, "totals": carts.totals(lines), "error": error, "message": message}
+    template = "shop/_cart_contents.html" if htmx else "shop/cart.html"
+    return render_template(template, **context), status
+
+
+def _done(message=None, error=None, back=None):
+    """After a cart change without htmx: say what happened and redirect (303)."""
+    if error:
+        flash(error, "error")
+    elif message:
+        flash(message, "success")
+    return redirect(safe_next(back, url_for("shop.cart")), 303)
+
+
+@bp.get("/cart")
+def cart():
+    return _cart_view()
+
+
+@bp.post("/cart/items")
+def cart_add():
+    back = request.form.get("next")
+    try:
+        variant_id = request.form.get("variant_id", "")
+        if not (variant_id.isascii() and variant_id.isdigit()):
+            raise carts.CartError("Please choose an option.")
+        quantity = carts.parse_quantity(request.form.get("quantity", "1"))
+        cart = carts.add_item(int(variant_id), quantity, **cart_session.owner())
+    except carts.CartError as error:
+        if htmx:
+            return render_template("shop/_added.html", error=str(error)), 422
+        return _done(error=str(error), back=back)
+    cart_session.remember_count(carts.item_count(cart))
+    if htmx:
+        return render_template("shop/_added.html", error=None)
+    return _done(message="Added to your cart.")
+
+
+@bp.post("/cart/items/<int:item_id>")
+def cart_update(item_id):
+    try:
+        quantity = carts.parse_quantity(request.form.get("quantity"), allow_zero=True)
+        carts.set_quantity(cart_session.current_cart(), item_id, quantity)
+    except carts.CartError as error:
+        return _cart_view(422, error=str(error)) if htmx else _done(error=str(error))
+    message = "Cart updated." if quantity else "Item removed."
+    return _cart_view(message=message) if htmx else _done(message=message)
+
+
+@bp.post("/cart/items/<int:item_id>/delete")
+def cart_remove(item_id):
+    try:
+        carts.remove_item(cart_session.current_cart(), item_id)
+    except carts.CartError as error:
+        return _cart_view(422, error=str(error)) if htmx else _done(error=str(error))
+    return _cart_view(message="Item removed.") if htmx else _done(message="Item removed.")
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    cart = cart_session.current_cart()
+    form = CheckoutForm()
+    if request.method == "GET":
+        _prefill(form)
+    if htmx and htmx.target == "order-summary":
+        lines = carts.lines(cart)
+        method = request.args.get("shipping_method")
+        method = method if method in carts.shipping_methods() else "standard"
+        return render_template("shop/_order_summary.html", lines=lines,
+                               totals=carts.totals(lines, method))
+    if form.validate_on_submit():
+        try:
+            order = orders.place_order(
+                cart, form.email.data, _address(form), form.shipping_method.data,
+                form.idempotency_key.data,
+                user=current_user if current_user.is_authenticated else None,
+                save_address=form.save_address.data,
+            )
+        except orders.EmptyCart as error:
+            return _done(error=str(error))
+        except orders.OrderError as error:
+            form.form_errors.append(str(error))
+        else:
+            cart_session.remember_count(0)
+            return redirect(order_url(order), 303)
+    lines = carts.lines(cart)
+    if not lines and not form.form_errors:
+        return _done(error="Your cart is empty.")
+    totals = carts.totals(lines, form.shipping_method.data or "standard")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("shop/checkout.html", form=form, lines=lines, totals=totals), status
+
+
+def _prefill(form):
+    form.idempotency_key.data = uuid.uuid4().hex
+    form.shipping_method.data = form.shipping_method.data or "standard"
+    if current_user.is_authenticated:
+        from webshop import accounts
+        form.email.data = current_user.email
+        address = accounts.default_address(current_user)
+        if address is not None:
+            for name in ("name", "line1", "line2", "city", "postal_code", "region", "country",
+                         "phone"):
+                getattr(form, name).data = getattr(address, name)
+
+
+def _address(form):
+    return orders.ShippingAddress(
+        name=form.name.data.strip(), line1=form.line1.data.strip(),
+        line2=(form.line2.data or "").strip(), city=form.city.data.strip(),
+        postal_code=form.postal_code.data.strip().upper(), region=(form.region.data or "").strip(),
+        country=form.country.data, phone=(form.phone.data or "").strip(),
+    )
+
+
+def order_url(order, **kwargs):
+    """The order's page; a guest's link carries the signed token."""
+    if current_user.is_authenticated and order.user_id == current_user.id:
+        return url_for("shop.order_status", number=order.number, **kwargs)
+    return url_for("shop.order_status", number=order.number, token=orders.access_token(order),
+                   **kwargs)
+
+
+@bp.get("/orders/<number>")
+def order_status(number):
+    order = orders.order_for_viewer(number, request.args.get("token"), current_user)
+    if order is None:
+        abort(404, description="We could not find that order.")
+    poll_url = url_for("shop.order_status", number=number, token=request.args.get("token"))
+    if htmx and htmx.target == "order-status":
+        return render_template("shop/_order_status.html", order=order, poll_url=poll_url)
+    return render_template("shop/order.html", order=order, poll_url=poll_url)
