@@ -95,6 +95,13 @@ def test_change_and_remove_lines_with_htmx(client, token):
     assert emptied.status_code == 303 and "Your cart is empty" in cart_html(client)
 
 
+def test_empty_cart_removes_every_line(client, token):
+    for name in ("Mug", "Tee"):
+        add(client, token, make_product(name).variants[0].id)
+    html = client.post("/cart/empty", data={"csrf_token": token}, headers=HX).get_data(as_text=True)
+    assert "Your cart is empty" in html and badge(html) == "0"
+
+
 def test_another_shoppers_cart_lines_are_off_limits(app, client, token):
     mug = make_product("Mug")
     other = app.test_client()

@@ -166,6 +166,13 @@ def clear(cart):
     db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
 
 
+def empty(cart):
+    """The shopper's "empty cart": remove every line. Commits."""
+    if cart is not None:
+        clear(cart)
+        db.session.commit()
+
+
 def lines(cart):
     """The cart's lines at current prices, in one query."""
     if cart is None:

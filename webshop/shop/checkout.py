@@ -81,6 +81,12 @@ def cart_remove(item_id):
     return _cart_view(message="Item removed.") if htmx else _done(message="Item removed.")
 
 
+@bp.post("/cart/empty")
+def cart_empty():
+    carts.empty(cart_session.current_cart())
+    return _cart_view(message="Your cart is empty now.") if htmx else _done(message="Your cart is empty now.")
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
     cart = cart_session.current_cart()
