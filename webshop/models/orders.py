@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +56,9 @@ class Order(db.Model):
 
     stripe_checkout_session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    stripe_refund_id: Mapped[Optional[str]] = mapped_column(String(255))
+    # Asked for when staff start a refund; applied when Stripe confirms it.
+    restock_on_refund: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # One order per submitted checkout form, however often it is posted.
     idempotency_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
 
