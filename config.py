@@ -60,13 +60,22 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
     STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_sandbox_not_secret")
     STRIPE_API_BASE = env("STRIPE_API_BASE")
+    # Without a Stripe key the shop talks to its built-in sandbox (same stripe-library
+    # code path, offline), served under /_sandbox/stripe by this app.
+    STRIPE_SANDBOX = env("STRIPE_SANDBOX", "0") == "1" or not env("STRIPE_SECRET_KEY")
+    # Where the sandbox delivers its webhooks (default: BASE_URL + /webhooks/stripe).
+    STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
+    # The checkout form's POST is redirected to Stripe's page: the CSP must allow that.
+    CSP_FORM_ACTION_EXTRA = ("https://checkout.stripe.com",)
 
     MAIL_SERVER = env("MAIL_SERVER")
     MAIL_PORT = env_int("MAIL_PORT", 25)
     MAIL_USERNAME = env("MAIL_USERNAME")
     MAIL_PASSWORD = env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "shop@example.com")
-    MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "outbox")
+    MAIL_USE_TLS = env("MAIL_USE_TLS", "0") == "1"
+    MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    RQ_QUEUES = ("emails", "default")
 
     # Checkout. Prices include VAT; TAX_RATE_PERCENT says how much of a total is VAT.
     SHIPPING_METHODS = {
@@ -107,6 +116,12 @@ class TestingConfig(Config):
     )
     REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/13")
     CACHE_KEY_PREFIX = "webshop-test:"
+    # Nothing listens here: webhooks of tests without a live server fail fast. The
+    # live_server fixture points BASE_URL at itself.
+    BASE_URL = "http://127.0.0.1:9"
+    STRIPE_SANDBOX = True
+    STRIPE_SANDBOX_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4)
+    STRIPE_SANDBOX_WEBHOOK_TIMEOUT = 5
     # Fast password hashing for tests only; production keeps argon2's defaults.
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

@@ -4,9 +4,15 @@ The database is created for this test run under a unique name and dropped at the
 nothing else on the server is touched. Every test starts from empty tables and an
 empty Redis database (a dedicated number).
 """
+import email
+import email.policy
 import os
+import socket
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,6 +24,7 @@ from werkzeug.serving import make_server
 from webshop import catalog, create_app, ratelimit
 from webshop.extensions import db as _db
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -138,7 +145,10 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    # The Stripe sandbox is served by this server too; its webhooks come back here.
+    app.config["BASE_URL"] = url
+    yield url
     server.shutdown()
 
 
@@ -155,3 +165,91 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
         "args": CHROMIUM_ARGS,
     }
+
+
+# --- mail and the RQ worker -------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpSink:
+    """aiosmtpd handler that keeps every message it receives, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self.received = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                           policy=email.policy.default)
+        with self.received:
+            self.messages.append(message)
+            self.received.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count, timeout=10):
+        """Block until `count` messages have arrived (or the timeout); returns them."""
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout)
+        return list(self.messages)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """An SMTP server in the test process (aiosmtpd), for the whole run."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(SmtpSink(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_sink(app, smtp_server):
+    """The app sends its mail to the test SMTP server; returns the SmtpSink (emptied)."""
+    sink = smtp_server.handler
+    with sink.received:
+        sink.messages.clear()
+    saved = {key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    yield sink
+    app.config.update(saved)
+
+
+@pytest.fixture
+def fast_retries(app):
+    """Jobs enqueued during the test retry after 1 s instead of minutes."""
+    saved = app.config["JOB_RETRY_INTERVALS"]
+    app.config["JOB_RETRY_INTERVALS"] = [1]
+    yield
+    app.config["JOB_RETRY_INTERVALS"] = saved
+
+
+@pytest.fixture
+def worker_env(database_url, smtp_server):
+    """Environment for a worker.py process that shares the test database, Redis db and SMTP."""
+    return {
+        **os.environ, "WEBSHOP_ENV": "testing", "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_TEST_URL, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_server.port),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def run_worker(worker_env):
+    """Run `python worker.py --burst` (a real RQ worker) until the queues are empty.
+
+    run_worker(*extra_args, env={...overrides}) -> CompletedProcess (stderr has the log).
+    """
+    def run(*args, env=None, timeout=60):
+        result = subprocess.run(
+            [sys.executable, "worker.py", "--burst", *args], cwd=ROOT,
+            env={**worker_env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+        )
+        assert result.returncode == 0, result.stderr
+        return result
+    return run

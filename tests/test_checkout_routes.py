@@ -125,20 +125,38 @@ def checkout(client, token, **overrides):
     return client.post("/checkout", data=data), data
 
 
-def test_guest_checkout_places_a_pending_order_and_shows_it(client, token, db):
+def test_guest_checkout_places_a_pending_order_and_hands_over_to_payment(
+        live_server, client, token, db):
     mug = make_product("Mug", price=1250, stock=5)
     add(client, token, mug.variants[0].id, 2)
 
     response, _ = checkout(client, token)
 
     assert response.status_code == 303
-    location = response.headers["Location"]
+    assert response.headers["Location"].startswith(f"{live_server}/_sandbox/stripe/pay/cs_test_")
     order = db.session.scalar(select(Order))
-    assert re.match(rf"/orders/{order.number}\?token=.+", location)
-    page = client.get(location).get_data(as_text=True)
+    assert order.status == "pending" and order.stripe_checkout_session_id
+    assert (order.subtotal, order.shipping, order.total) == (2500, 495, 2995)
+    assert stock(db, mug) == 3
+    assert badge(client.get("/").get_data(as_text=True)) == "0"
+
+
+def test_an_unreachable_payment_provider_keeps_the_order_and_offers_a_retry(
+        app, client, token, db):
+    mug = make_product("Mug", price=1250, stock=5)
+    add(client, token, mug.variants[0].id, 2)
+    before, app.config["BASE_URL"] = app.config["BASE_URL"], "http://127.0.0.1:9"
+    try:
+        response, _ = checkout(client, token)
+    finally:
+        app.config["BASE_URL"] = before
+
+    order = db.session.scalar(select(Order))
+    assert re.match(rf"/orders/{order.number}\?token=.+", response.headers["Location"])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not reach the payment provider" in page
     assert "Pending" in page and "€29.95" in page and "Ada Shopper" in page
-    assert 'hx-trigger="every 3s"' in page  # polls until payment is confirmed
-    assert badge(page) == "0"
+    assert 'hx-trigger="every 3s"' in page and "Return to payment" in page
     assert stock(db, mug) == 3
 
 

@@ -30,18 +30,25 @@ def create_app(test_config=None):
     from webshop import auth, catalog, ratelimit, security
     login_manager.user_loader(auth.load_user)
     catalog.init_app(app)
+    from webshop import jobs
+    jobs.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
 
     from webshop.admin.routes import bp as admin_bp
     from webshop.auth.routes import bp as auth_bp
     from webshop.ops import bp as ops_bp
+    from webshop.payments.webhooks import bp as payments_bp
     from webshop.shop import checkout  # noqa: F401  (cart, checkout and order routes)
     from webshop.shop.routes import bp as shop_bp
     app.register_blueprint(shop_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(ops_bp)
+    if app.config["STRIPE_SANDBOX"]:  # offline Stripe under /_sandbox/stripe
+        from webshop.payments.sandbox import bp as stripe_sandbox_bp
+        app.register_blueprint(stripe_sandbox_bp)
+    app.register_blueprint(payments_bp)
 
     from webshop import errors, templating
     errors.init_app(app)

@@ -1,16 +1,21 @@
-"""The accounts domain: registering customers, changing passwords, the saved address,
-and a customer's order history. No Flask request in here.
+"""The accounts domain: registering customers, changing and resetting passwords, the
+saved address, and a customer's order history. No Flask request in here.
 
 Functions that change data commit once (each is a whole user action); reads never
 commit. Every refusal is an AccountError whose text is what the shopper reads, so the
 views, the CLI and the tests get the same messages.
 """
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webshop import notifications
 from webshop.extensions import db
 from webshop.pagination import Page, check_page
 from webshop.models import Address, Customer, Order, OrderItem, User
@@ -84,6 +89,75 @@ def change_password(user, current_password, new_password):
     _check_new_password(new_password, "new_password")
     if new_password == current_password:
         raise AccountError("Choose a password different from your current one.", "new_password")
+    user.set_password(new_password)
+    db.session.commit()
+
+
+# --- password reset -----------------------------------------------------------------------
+# A reset link carries a signed, timed token naming the user and a fingerprint of their
+# current password hash. Setting a password changes the hash, so a link works once (and
+# every older link dies with it); the signature's timestamp makes it expire.
+
+def request_password_reset(email):
+    """Queue a reset link for the active account with this email, if there is one.
+
+    Commits once (the outbox message). Returns nothing either way: whoever asks must
+    not learn whether an address has an account.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        db.session.rollback()
+        return
+    notifications.notify_password_reset(user)
+    db.session.commit()
+
+
+def _reset_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(password_hash):
+    return hashlib.sha256(password_hash.encode()).hexdigest()[-16:]
+
+
+def password_reset_token(user):
+    """The token for the user's reset link (valid until used or too old). No commit."""
+    return _reset_serializer().dumps(
+        {"user": user.id, "pw": _password_fingerprint(user.password_hash)}
+    )
+
+
+def user_for_reset_token(token, max_age):
+    """The active user the token was made for, or None when it is tampered with, older
+    than `max_age` seconds, or already used (the password changed since). Never commits."""
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except BadSignature:  # SignatureExpired is one
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = db.session.get(User, data["user"])
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(_password_fingerprint(user.password_hash), str(data.get("pw"))):
+        return None
+    return user
+
+
+def reset_password(user, new_password):
+    """Give the user (from user_for_reset_token) a new password. Commits once.
+
+    The row is locked and its hash compared with the one the link was checked against,
+    so two submissions of one link (even at the same moment) change the password once;
+    the later one raises AccountError.
+    """
+    _check_new_password(new_password, "password")
+    current = db.session.scalar(
+        select(User.password_hash).where(User.id == user.id).with_for_update()
+    )
+    if current != user.password_hash:
+        db.session.rollback()
+        raise AccountError("This link has already been used. Please ask for a new one.")
     user.set_password(new_password)
     db.session.commit()
 

@@ -173,6 +173,19 @@ def empty(cart):
         db.session.commit()
 
 
+def refill(quantities, token=None, user_id=None):
+    """Put (variant_id, quantity) pairs into the cart, adding to what is there, within
+    the caller's unit of work (used when a shopper comes back from the payment page)."""
+    cart = _get_or_create_cart(token, user_id)
+    existing = {item.variant_id: item for item in cart.items}
+    for variant_id, quantity in quantities:
+        if variant_id in existing:
+            existing[variant_id].quantity = min(existing[variant_id].quantity + quantity, MAX_QUANTITY)
+        else:
+            cart.items.append(CartItem(variant_id=variant_id, quantity=min(quantity, MAX_QUANTITY)))
+    return cart
+
+
 def lines(cart):
     """The cart's lines at current prices, in one query."""
     if cart is None:

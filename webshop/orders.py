@@ -9,6 +9,7 @@ once: only the pending -> cancelled transition (or a refund with restock) releas
 and the row lock makes that transition happen once.
 """
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webshop import accounts
 from webshop import cart as carts
-from webshop import catalog
+from webshop import catalog, notifications
 from webshop.extensions import db
 from webshop.models import Customer, Order, OrderItem, ProductVariant, utcnow
 from webshop.models.audit import record
@@ -37,6 +38,12 @@ TIMESTAMPS = {
     "paid": "paid_at", "dispatched": "dispatched_at", "delivered": "delivered_at",
     "cancelled": "cancelled_at", "refunded": "refunded_at",
 }
+# The email each status change sends the customer.
+EMAILS = {
+    "paid": "order_confirmation", "dispatched": "order_dispatched",
+    "cancelled": "order_cancelled", "refunded": "order_refunded",
+}
+log = logging.getLogger(__name__)
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
@@ -48,6 +55,11 @@ class InvalidTransition(OrderError):
     def __init__(self, order, to_status):
         self.from_status, self.to_status = order.status, to_status
         super().__init__(f"Order {order.number} is {order.status}; it cannot become {to_status}.")
+
+
+class PaidMeanwhile(OrderError):
+    def __init__(self, order):
+        super().__init__(f"Order {order.number} was paid meanwhile; it was not cancelled.")
 
 
 class EmptyCart(OrderError):
@@ -197,7 +209,7 @@ def _customer_for(email, address, user):
 
 # --- status changes ---------------------------------------------------------------------
 
-def _locked(order_id):
+def locked(order_id):
     """The order, re-read under a row lock so concurrent transitions queue up."""
     order = db.session.scalar(
         select(Order).where(Order.id == order_id).with_for_update()
@@ -212,8 +224,14 @@ def can_transition(order, to_status):
     return to_status in TRANSITIONS[order.status]
 
 
-def _transition(order, to_status, actor=None, note="", **changes):
-    """The one place an order's status changes (inside the caller's unit of work)."""
+def transition(order, to_status, actor=None, note="", restock=False, notify=True, **changes):
+    """The one place an order's status changes, inside the caller's unit of work.
+
+    Checks the table, stamps the time, writes the audit log, releases stock when a
+    pending order is cancelled (or a refund asks for a restock), and queues the
+    customer's email in the same transaction. The caller holds the row lock (`locked`)
+    and commits.
+    """
     if not can_transition(order, to_status):
         raise InvalidTransition(order, to_status)
     before = {"status": order.status, **{k: getattr(order, k) for k in changes}}
@@ -221,19 +239,22 @@ def _transition(order, to_status, actor=None, note="", **changes):
     setattr(order, TIMESTAMPS[to_status], utcnow())
     for name, value in changes.items():
         setattr(order, name, value)
+    if to_status == "cancelled" or (to_status == "refunded" and restock):
+        _release_stock(order)
     record(db.session, f"order.{to_status}", "order", order.id, actor=actor,
            before=before, after={"status": to_status, **changes}, note=note)
+    if notify and to_status in EMAILS:
+        notifications.notify_order(EMAILS[to_status], order.id)
 
 
-def _change(order_id, to_status, actor=None, note="", release_stock=False, **changes):
-    order = _locked(order_id)
+def _change(order_id, to_status, actor=None, note="", **changes):
+    """Lock, transition and commit once; a refused transition changes nothing."""
+    order = locked(order_id)
     try:
-        _transition(order, to_status, actor=actor, note=note, **changes)
+        transition(order, to_status, actor=actor, note=note, **changes)
     except InvalidTransition:
         db.session.rollback()
         raise
-    if release_stock:
-        _release_stock(order)
     db.session.commit()
     return order
 
@@ -257,8 +278,38 @@ def mark_paid(order_id, payment_intent_id=None, actor=None):
 
 
 def cancel(order_id, actor=None, reason=""):
-    """Cancel a pending order and release its stock."""
-    return _change(order_id, "cancelled", actor=actor, note=reason, release_stock=True)
+    """Cancel a pending order and release its stock.
+
+    If the shopper may still be paying (an open Checkout Session), the session is
+    expired first; if it turns out to be paid already, the order is left for the
+    payment webhook and PaidMeanwhile is raised.
+    """
+    order = db.session.get(Order, order_id)
+    if order is not None and order.status == "pending" and order.stripe_checkout_session_id:
+        from webshop.payments import gateway
+        if gateway.close_checkout(order):
+            raise PaidMeanwhile(order)
+    return _change(order_id, "cancelled", actor=actor, note=reason)
+
+
+def return_to_cart(order_id, token=None, user_id=None):
+    """The shopper left the payment page: cancel the pending order and put its lines
+    back into their cart, as they were. Commits once. No email: they know."""
+    order = db.session.get(Order, order_id)
+    if order is not None and order.status == "pending" and order.stripe_checkout_session_id:
+        from webshop.payments import gateway
+        if gateway.close_checkout(order):
+            raise PaidMeanwhile(order)
+    order = locked(order_id)
+    try:
+        transition(order, "cancelled", note="The shopper cancelled the payment.", notify=False)
+    except InvalidTransition:
+        db.session.rollback()
+        raise
+    carts.refill([(item.variant_id, item.quantity) for item in order.items if item.variant_id],
+                 token=token, user_id=user_id)
+    db.session.commit()
+    return order
 
 
 def dispatch(order_id, carrier, tracking_number, actor=None):
@@ -272,7 +323,7 @@ def mark_delivered(order_id, actor=None):
 
 def mark_refunded(order_id, restock=False, actor=None, note=""):
     """Record a completed refund; put the items back on the shelf if asked."""
-    return _change(order_id, "refunded", actor=actor, note=note, release_stock=restock)
+    return _change(order_id, "refunded", actor=actor, note=note, restock=restock)
 
 
 def expire_reservations(now=None):
@@ -292,8 +343,11 @@ def expire_reservations(now=None):
         try:
             cancel(order_id, reason="Payment not received in time; reservation expired.")
             cancelled += 1
-        except InvalidTransition:
+        except OrderError:
             continue  # paid or cancelled meanwhile, by someone else
+        except Exception:  # the payment provider did not answer: try again next run
+            db.session.rollback()
+            log.exception("could not expire order %s", order_id)
     return cancelled
 
 

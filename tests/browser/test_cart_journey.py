@@ -29,6 +29,12 @@ def fill_checkout(page):
     page.get_by_label("Country").select_option("DE")
 
 
+def pay_on_the_sandbox_page(page):
+    expect(page.get_by_role("button", name=re.compile(r"^Pay"))).to_be_visible()
+    page.locator("input[name=card_number]").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name=re.compile(r"^Pay")).click()
+
+
 def test_cart_and_guest_checkout_with_htmx(live_server, page, products):
     mug, tee = products
     page.goto(f"{live_server}/products/{mug.slug}")
@@ -62,9 +68,10 @@ def test_cart_and_guest_checkout_with_htmx(live_server, page, products):
     page.get_by_label(re.compile("Express delivery")).check()
     expect(page.locator("#summary-total")).to_have_text("€57.95")
     page.get_by_role("button", name="Place order and pay").click()
+    pay_on_the_sandbox_page(page)
 
     expect(page.get_by_role("heading", name=re.compile(r"Order W"))).to_be_visible()
-    expect(page.locator("#order-status-label")).to_have_text("Pending")
+    expect(page.locator("#order-status-label")).to_have_text("Paid", timeout=15_000)
     expect(page.locator("#cart-badge .badge-count")).to_have_text("0")
 
 
@@ -99,5 +106,10 @@ def test_the_same_cart_flow_without_javascript(live_server, no_js_page, products
     page.get_by_role("link", name="Check out").click()
     fill_checkout(page)
     page.get_by_role("button", name="Place order and pay").click()
-    expect(page.locator("#order-status-label")).to_have_text("Pending")
+    pay_on_the_sandbox_page(page)
+    expect(page.locator("#order-status-label")).to_have_text(re.compile("Pending|Paid"))
     expect(page.get_by_text("Stoneware Mug")).to_be_visible()
+    # Without JavaScript nothing polls; a reload shows the webhook's result.
+    page.wait_for_timeout(1000)
+    page.reload()
+    expect(page.locator("#order-status-label")).to_have_text("Paid")

@@ -38,6 +38,17 @@ class PasswordChangeForm(FlaskForm):
     ])
 
 
+class PasswordForgotForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("New password", validators=new_password_validators())
+    confirm = PasswordField("Repeat the new password", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords do not match."),
+    ])
+
+
 class AddressForm(FlaskForm):
     """A shipping address: the saved one in the account, and checkout's (which extends it)."""
 

@@ -1,5 +1,5 @@
 """Accounts over HTTP: register, log in and out, the account page, order history,
-password change and the saved shipping address. Routes parse, call the accounts
+password change and reset, and the saved shipping address. Routes parse, call the accounts
 domain (webshop.accounts), and render.
 """
 from urllib.parse import urlsplit
@@ -10,13 +10,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 from webshop import accounts, ratelimit
 from webshop.pagination import PageOutOfRange, page_number
 from webshop.auth import authenticate
-from webshop.auth.forms import AddressForm, LoginForm, PasswordChangeForm, RegisterForm
+from webshop.auth.forms import (
+    AddressForm, LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegisterForm,
+)
 from webshop.shop import cart_session
 
 bp = Blueprint("auth", __name__)
 
 RECENT_ORDERS = 5
 ORDERS_PER_PAGE = 20
+RESET_LINK_SENT = ("If an account exists for that address, we have sent a link to choose a new "
+                   "password. It works for an hour; check your spam folder if it does not arrive.")
 
 
 @bp.after_request
@@ -154,3 +158,37 @@ def address():
             return redirect(url_for("auth.account"), 303)
     return form_page("auth/address.html", form)
 
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot():
+    """Ask for a reset link. The answer is the same whether or not the address has an
+    account, so this page cannot be used to find out who shops here."""
+    form = PasswordForgotForm()
+    if request.method == "POST":
+        ratelimit.limit("password-forgot", "5/minute;20/hour")
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(RESET_LINK_SENT, "success")
+        return redirect(url_for("auth.password_forgot"), 303)
+    return form_page("auth/password_forgot.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token):
+    max_age = current_app.config.get("PASSWORD_RESET_MAX_AGE", 3600)
+    user = accounts.user_for_reset_token(token, max_age)
+    if user is None:
+        return render_template("auth/password_reset.html", form=None), 400
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.password.data)
+        except accounts.AccountError as error:
+            if error.field is None:  # the link was used meanwhile
+                return render_template("auth/password_reset.html", form=None), 400
+            show_error(form, error)
+        else:
+            flash("Your password has been changed. Log in with your new password.", "success")
+            return redirect(url_for("auth.login"), 303)
+    return form_page("auth/password_reset.html", form, email=user.email)

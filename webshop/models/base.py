@@ -9,6 +9,13 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def as_utc(value):
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
 def created_at_column(**kwargs):
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False, **kwargs)
 

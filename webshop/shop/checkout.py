@@ -13,6 +13,7 @@ from webshop import cart as carts
 from webshop import orders
 from webshop.auth.routes import safe_next
 from webshop.extensions import htmx
+from webshop.payments import gateway
 from webshop.shop import cart_session
 from webshop.shop.forms import CheckoutForm
 from webshop.shop.routes import bp
@@ -113,7 +114,7 @@ def checkout():
             form.form_errors.append(str(error))
         else:
             cart_session.remember_count(0)
-            return redirect(order_url(order), 303)
+            return _to_payment(order)
     lines = carts.lines(cart)
     if not lines and not form.form_errors:
         return _done(error="Your cart is empty.")
@@ -150,6 +151,56 @@ def order_url(order, **kwargs):
         return url_for("shop.order_status", number=order.number, **kwargs)
     return url_for("shop.order_status", number=order.number, token=orders.access_token(order),
                    **kwargs)
+
+
+def _to_payment(order):
+    """Send the shopper to Stripe's payment page for the order (303), or back to the
+    order page with a message if the payment provider cannot be reached."""
+    try:
+        url = gateway.start_checkout(
+            order,
+            success_url=order_url(order, _external=True),
+            cancel_url=url_for("shop.checkout_cancelled", number=order.number,
+                               token=orders.access_token(order), _external=True),
+        )
+    except gateway.PaymentError as error:
+        flash(f"{error} Your items are held for you.", "error")
+        return redirect(order_url(order), 303)
+    return redirect(url, 303)
+
+
+@bp.post("/orders/<number>/pay")
+def order_pay(number):
+    """Pay for a pending order again (the payment page was closed, or unreachable)."""
+    order = orders.order_for_viewer(number, request.form.get("token"), current_user)
+    if order is None:
+        abort(404, description="We could not find that order.")
+    if order.status != "pending":
+        return redirect(order_url(order), 303)
+    return _to_payment(order)
+
+
+@bp.get("/checkout/cancelled/<number>")
+def checkout_cancelled(number):
+    """Stripe's cancel link: the order is dropped and its lines go back into the cart."""
+    order = orders.order_for_viewer(number, request.args.get("token"), current_user)
+    if order is None:
+        abort(404, description="We could not find that order.")
+    if order.status == "pending":
+        try:
+            orders.return_to_cart(order.id, **cart_session.owner())
+        except orders.OrderError:
+            return redirect(order_url(order), 303)  # paid meanwhile: show it
+        except gateway.PaymentError:
+            flash("We could not reach the payment provider; please try again.", "error")
+            return redirect(order_url(order), 303)
+        _refresh_badge()
+        flash("Payment cancelled. Your cart is as you left it.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+def _refresh_badge():
+    cart_session.remember_count(carts.item_count(cart_session.current_cart()))
 
 
 @bp.get("/orders/<number>")

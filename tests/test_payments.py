@@ -1,0 +1,179 @@
+"""Paying through Stripe Checkout, end to end: the real stripe library against the built-in
+sandbox on the live server, the hosted page, and the signed webhooks coming back."""
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_product
+from tests.helpers import csrf_token
+from webshop import orders
+from webshop.models import AuditLog, Order, OutboxMessage, ProductVariant, utcnow
+from webshop.payments import gateway
+from webshop.payments.sandbox import wait_for_deliveries
+
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+CHECKOUT = {"email": "ada@example.com", "name": "Ada Shopper", "line1": "1 Main St",
+            "city": "Berlin", "postal_code": "10115", "country": "DE",
+            "shipping_method": "standard"}
+
+
+@pytest.fixture
+def shop(live_server, client, db):
+    """A shopper (the test client) in a shop whose sandbox and webhooks are live."""
+    client.token = csrf_token(client, "/login")
+    return client
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def fresh(db, model, id_):
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+def check_out(shop, product, quantity=1):
+    """Add to the cart and place the order; returns (order, the payment page path)."""
+    shop.post("/cart/items", data={"csrf_token": shop.token, "variant_id": product.variants[0].id,
+                                   "quantity": quantity})
+    page = shop.get("/checkout").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    response = shop.post("/checkout", data={**CHECKOUT, "csrf_token": shop.token,
+                                            "idempotency_key": key})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    location = response.headers["Location"]
+    match = re.match(r"http://127\.0\.0\.1:\d+(/_sandbox/stripe/pay/cs_test_\w+)$", location)
+    assert match, location
+    from flask import current_app
+    with current_app.app_context():
+        from webshop.extensions import db
+        order = db.session.scalar(select(Order).where(Order.idempotency_key == key))
+    return order, match.group(1)
+
+
+def pay(shop, pay_path, card):
+    form = shop.get(pay_path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    return shop.post(pay_path, data={"csrf_token": token, "card_number": card,
+                                     "expiry": "12 / 34", "cvc": "123"})
+
+
+def test_a_full_purchase_is_fulfilled_by_the_webhook(shop, db, smtp_sink, run_worker):
+    mug = make_product("Mug", price=1250, stock=5)
+    order, pay_path = check_out(shop, mug, 2)
+    assert fresh(db, Order, order.id).stripe_checkout_session_id in pay_path
+
+    paid = pay(shop, pay_path, GOOD_CARD)
+
+    assert paid.status_code == 303
+    assert re.search(rf"/orders/{order.number}\?token=", paid.headers["Location"])
+    assert wait_until(lambda: fresh(db, Order, order.id).status == "paid")
+    final = fresh(db, Order, order.id)
+    assert final.stripe_payment_intent_id.startswith("pi_") and final.paid_at
+    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 3  # stays reserved
+    assert db.session.scalar(select(OutboxMessage.args).where(
+        OutboxMessage.job == "webshop.notifications.send_order_email")) == [
+        "order_confirmation", order.id]
+
+    run_worker()  # a real RQ worker takes the job from Redis and sends the mail
+
+    assert len(smtp_sink.messages) == 1
+    mail = smtp_sink.messages[0]
+    assert mail["To"] == "ada@example.com" and order.number in mail["Subject"]
+    body = mail.get_body(("plain",)).get_content()
+    assert "Mug" in body and "€29.95" in body and f"/orders/{order.number}?token=" in body
+
+
+def test_the_success_redirect_alone_never_marks_an_order_paid(shop, app, db):
+    app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = "http://127.0.0.1:9/nowhere"
+    try:
+        order, pay_path = check_out(shop, make_product("Mug", stock=5))
+        landing = urlsplit(pay(shop, pay_path, GOOD_CARD).headers["Location"])
+        page = shop.get(f"{landing.path}?{landing.query}")
+        assert fresh(db, Order, order.id).status == "pending"
+        assert "Pending" in page.get_data(as_text=True)
+    finally:
+        wait_for_deliveries(timeout=5)
+        app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = None
+
+
+def test_a_declined_card_leaves_the_order_waiting_for_another_try(shop, db):
+    order, pay_path = check_out(shop, make_product("Mug", stock=5))
+
+    declined = pay(shop, pay_path, DECLINED_CARD)
+
+    assert declined.status_code == 402 and "Your card was declined." in declined.get_data(as_text=True)
+    assert wait_until(lambda: db.session.scalar(select(AuditLog.note).where(
+        AuditLog.action == "order.payment_failed", AuditLog.entity_id == order.id)) is not None)
+    assert fresh(db, Order, order.id).status == "pending"
+    assert pay(shop, pay_path, GOOD_CARD).status_code == 303  # a second card works
+    assert wait_until(lambda: fresh(db, Order, order.id).status == "paid")
+
+
+def test_an_expired_reservation_expires_the_session_and_releases_stock(shop, app, db):
+    mug = make_product("Mug", stock=5)
+    order, pay_path = check_out(shop, mug, 2)
+    stored = fresh(db, Order, order.id)
+    stored.reserved_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    assert orders.expire_reservations() == 1
+
+    assert fresh(db, Order, order.id).status == "cancelled"
+    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
+    session = gateway.client().v1.checkout.sessions.retrieve(stored.stripe_checkout_session_id)
+    assert session.status == "expired"
+    assert shop.get(pay_path).status_code == 410  # too late to pay
+    wait_for_deliveries(timeout=5)
+    assert fresh(db, Order, order.id).status == "cancelled"
+
+
+def test_cancel_on_the_payment_page_returns_to_the_cart_intact(shop, db):
+    mug = make_product("Mug", stock=5)
+    order, pay_path = check_out(shop, mug, 2)
+    page = shop.get(pay_path).get_data(as_text=True)
+    cancel = urlsplit(re.search(r'<a href="([^"]+)">Cancel', page).group(1).replace("&amp;", "&"))
+    cancel = f"{cancel.path}?{cancel.query}"
+
+    back = shop.get(cancel)
+
+    assert back.status_code == 303 and back.headers["Location"].endswith("/cart"), back.headers["Location"]
+    cart = shop.get("/cart").get_data(as_text=True)
+    assert "Payment cancelled" in cart and 'value="2"' in cart
+    assert fresh(db, Order, order.id).status == "cancelled"
+    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
+    assert shop.get(cancel).status_code == 303  # a second visit is harmless
+    assert 'value="2"' in shop.get("/cart").get_data(as_text=True)
+
+
+def test_a_refund_goes_through_stripe_and_the_webhook_confirms_it(shop, db):
+    mug = make_product("Mug", stock=5)
+    order, pay_path = check_out(shop, mug, 2)
+    pay(shop, pay_path, GOOD_CARD)
+    assert wait_until(lambda: fresh(db, Order, order.id).status == "paid")
+
+    requested = gateway.refund(order.id, restock=True)
+
+    assert requested.stripe_refund_id.startswith("re_") and requested.status == "paid"
+    assert wait_until(lambda: fresh(db, Order, order.id).status == "refunded")
+    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
+    with pytest.raises(orders.InvalidTransition):
+        gateway.refund(order.id)
+
+
+def test_a_pending_order_cannot_be_refunded(shop, db):
+    order, _ = check_out(shop, make_product("Mug", stock=5))
+    with pytest.raises(orders.InvalidTransition):
+        gateway.refund(order.id)

@@ -1,0 +1,146 @@
+"""Emails to customers: what each event sends, and the jobs that send it.
+
+Domain code calls `notify_order(kind, order_id)` or `notify_password_reset(user)` inside
+its unit of work; the message goes out after the commit, through the outbox
+(webshop.jobs). The jobs render templates/email/<kind>.txt and .html and hand the
+message to webshop.mail.
+
+An order email is sent at most once per (kind, order), however often its job runs: the
+job claims a SentEmail row (unique dedupe_key) in a transaction that stays open while
+the message is sent, and commits only after the server accepted it. A job killed or
+failing before that leaves no claim, so the retry sends; a job that runs again after a
+send finds the row and sends nothing. (A crash in the instant between the server's
+"250 OK" and the commit would send twice: SMTP offers nothing stronger.)
+"""
+import logging
+
+from flask import current_app, render_template
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webshop import jobs, mail
+from webshop.extensions import db
+from webshop.models import Order, SentEmail, User
+
+log = logging.getLogger(__name__)
+
+ORDER_EMAILS = {
+    "order_confirmation": "Your order {number} is confirmed",
+    "order_dispatched": "Your order {number} is on its way",
+    "order_cancelled": "Your order {number} has been cancelled",
+    "order_refunded": "Your order {number} has been refunded",
+}
+PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
+
+
+# --- what domain code calls (inside its unit of work; no commit) --------------------------
+
+def notify_order(kind, order_id):
+    """Queue the customer's `kind` email about the order, to go out after the commit."""
+    if kind not in ORDER_EMAILS:
+        raise ValueError(f"unknown order email {kind!r}")
+    return jobs.enqueue("webshop.notifications.send_order_email", kind, order_id)
+
+
+def notify_password_reset(user):
+    """Queue a password reset link for the user, to go out after the commit.
+
+    The link's token is made when the mail is sent, so it is never stored in the
+    outbox or in Redis.
+    """
+    return jobs.enqueue("webshop.notifications.send_password_reset", user.id)
+
+
+# --- jobs (run by the worker, or in-process in embedded mode) ---------------------------
+
+def send_order_email(kind, order_id):
+    """Send the `kind` email for the order once; returns "sent", "duplicate" or "missing"."""
+    if kind not in ORDER_EMAILS:
+        raise ValueError(f"unknown order email {kind!r}")
+    order = db.session.scalar(
+        select(Order).options(selectinload(Order.items)).where(Order.id == order_id)
+    )
+    if order is None:
+        log.warning("%s for order %s not sent: the order is gone", kind, order_id)
+        return "missing"
+    message = _order_message(kind, order)
+    db.session.rollback()  # end the read; the claim below is a transaction of its own
+
+    db.session.add(SentEmail(kind=kind, order_id=order_id, recipient=message["To"],
+                             dedupe_key=f"{kind}:{order_id}"))
+    try:
+        # Waits here if another run of this job holds the claim, until it commits
+        # (then: duplicate) or rolls back (then: ours).
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("%s for order %s was already sent", kind, order_id)
+        return "duplicate"
+    try:
+        mail.send(message, kind, order_id)
+    except BaseException:
+        db.session.rollback()  # no record: the retry sends it
+        raise
+    db.session.commit()
+    return "sent"
+
+
+def send_password_reset(user_id, token=None):
+    """Send a password reset link to the user (each request its own mail, no dedupe)."""
+    from webshop import accounts
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        log.info("password reset for user %s not sent: no active account", user_id)
+        return "skipped"
+    token = token or accounts.password_reset_token(user)
+    max_age = current_app.config.get("PASSWORD_RESET_MAX_AGE", 3600)
+    context = {
+        "user": user,
+        "reset_url": absolute_url("auth.password_reset", token=token),
+        "forgot_url": absolute_url("auth.password_forgot"),
+        "valid_minutes": max(max_age // 60, 1),
+    }
+    subject = PASSWORD_RESET_SUBJECT.format(shop=current_app.config["SHOP_NAME"])
+    message = mail.build_message(
+        user.email, subject,
+        render_template("email/password_reset.txt", subject=subject, **context),
+        render_template("email/password_reset.html", subject=subject, **context),
+    )
+    db.session.rollback()  # nothing to keep; don't hold a transaction while talking SMTP
+    mail.send(message, "password_reset", user_id)
+    return "sent"
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+def _order_message(kind, order):
+    from webshop.orders import access_token
+
+    config = current_app.config
+    subject = ORDER_EMAILS[kind].format(number=order.number)
+    context = {
+        "kind": kind,
+        "subject": subject,
+        "order": order,
+        "items": order.items,
+        # For registered customers too: whoever holds the link may see the order.
+        "order_url": absolute_url("shop.order_status", number=order.number,
+                                  token=access_token(order)),
+        "shipping_label": config["SHIPPING_METHODS"].get(
+            order.shipping_method, (order.shipping_method,))[0],
+        "country": config["SHIP_COUNTRIES"].get(order.ship_country, order.ship_country),
+    }
+    return mail.build_message(
+        order.email, subject,
+        render_template(f"email/{kind}.txt", **context),
+        render_template(f"email/{kind}.html", **context),
+    )
+
+
+def absolute_url(endpoint, **values):
+    """BASE_URL + the route's path: links in emails, built outside any request."""
+    config = current_app.config
+    adapter = current_app.url_map.bind("localhost", script_name=config.get("APPLICATION_ROOT") or "/")
+    return config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)

@@ -1,0 +1,138 @@
+"""Stripe's request parameters: form fields in bracket notation, read back into structure.
+
+The stripe library sends `line_items[0][price_data][unit_amount]=2995`; this module turns
+such pairs into nested dicts and lists, and reads typed values out of them with the
+same error messages Stripe gives.
+"""
+import re
+
+from webshop.payments.sandbox.errors import StripeError
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_PART = re.compile(r"\[([^\[\]]*)\]")
+# Free-form maps whose keys are the caller's own, never list indexes.
+_MAPS = {"metadata"}
+
+
+def parse_params(pairs):
+    """[("a[b][0]", "x"), ...] -> {"a": {"b": ["x"]}}. Keys without brackets stay flat;
+    `a[]` appends; dicts whose keys are all indexes become lists (metadata never does)."""
+    root = {}
+    for key, value in pairs:
+        match = _KEY.match(key)
+        parts = [match.group(1), *_PART.findall(match.group(2))] if match else [key]
+        node = root
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if part == "":
+                part = str(len(node))
+            if last:
+                if isinstance(node.get(part), dict):
+                    raise _invalid_hash(parts, depth)
+                node[part] = value
+            else:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise _invalid_hash(parts, depth)
+                node = child
+    return _listify(root)
+
+
+def _invalid_hash(parts, depth):
+    name = parts[0] + "".join(f"[{p}]" for p in parts[1:depth + 1])
+    return StripeError(400, f"Invalid hash: {name} is given both as a value and as a hash.",
+                       param=name)
+
+
+def _listify(node, name=None):
+    if not isinstance(node, dict):
+        return node
+    items = {key: _listify(value, key) for key, value in node.items()}
+    if name not in _MAPS and items and all(key.isdigit() for key in items):
+        return [items[key] for key in sorted(items, key=int)]
+    return items
+
+
+def param_name(*path):
+    """("line_items", 0, "quantity") -> "line_items[0][quantity]", as Stripe names params."""
+    head, *rest = path
+    return str(head) + "".join(f"[{part}]" for part in rest)
+
+
+def get_str(params, *path, required=False):
+    """The string at `path`, or None; "" counts as absent (Stripe's "unset")."""
+    value = _dig(params, path)
+    if value is None or value == "":
+        if required:
+            raise missing(param_name(*path))
+        return None
+    if not isinstance(value, str):
+        raise StripeError(400, f"Invalid string: {param_name(*path)} must be a string.",
+                          param=param_name(*path))
+    return value
+
+
+def get_int(params, *path, required=False, minimum=None):
+    raw = get_str(params, *path, required=required)
+    if raw is None:
+        return None
+    name = param_name(*path)
+    if not re.fullmatch(r"-?\d{1,15}", raw.strip()):
+        raise StripeError(400, f"Invalid integer: {raw}", code="parameter_invalid_integer",
+                          param=name)
+    value = int(raw)
+    if minimum is not None and value < minimum:
+        raise StripeError(400, f"This value must be greater than or equal to {minimum}.",
+                          code="parameter_invalid_integer", param=name)
+    return value
+
+
+def get_map(params, *path):
+    """A hash such as metadata: {} when absent; empty values are dropped (Stripe's unset)."""
+    value = _dig(params, path)
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise StripeError(400, f"Invalid object: {param_name(*path)} must be a hash.",
+                          param=param_name(*path))
+    return {key: item for key, item in value.items() if item not in ("", None)}
+
+
+def get_list(params, *path):
+    value = _dig(params, path)
+    if value is None or value == "":
+        return []
+    if isinstance(value, dict):  # a single-element hash with a non-index key
+        raise StripeError(400, f"Invalid array: {param_name(*path)} must be an array.",
+                          param=param_name(*path))
+    return value if isinstance(value, list) else [value]
+
+
+def check_known(params, allowed, prefix=()):
+    """Stripe rejects parameters it does not know; so does the sandbox (where it can tell)."""
+    if allowed is None or not isinstance(params, dict):
+        return
+    for key in params:
+        if key not in allowed:
+            name = param_name(*prefix, key)
+            raise StripeError(400, f"Received unknown parameter: {name}",
+                              code="parameter_unknown", param=name)
+
+
+def missing(name):
+    return StripeError(400, f"Missing required param: {name}.", code="parameter_missing",
+                       param=name)
+
+
+def _dig(params, path):
+    node = params
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+        if node is None:
+            return None
+    return node
