@@ -93,6 +93,9 @@ class Config:
     RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 30)
 
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+    # Requests larger than this are refused (413) before anything is written to disk.
+    MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES + 1024 * 1024
     PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
     LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from webshop import catalog, create_app, ratelimit
+from webshop import create_app, ratelimit, safe_cache
 from webshop.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def redis_client():
 def clean_state(request, redis_client):
     """Empty tables and an empty Redis test database before every test that uses them."""
     redis_client.flushdb()
-    catalog._cache_down_until = 0.0
+    safe_cache.reset()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         with app.app_context():

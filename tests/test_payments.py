@@ -166,7 +166,7 @@ def test_a_refund_goes_through_stripe_and_the_webhook_confirms_it(shop, db):
 
     requested = gateway.refund(order.id, restock=True)
 
-    assert requested.stripe_refund_id.startswith("re_") and requested.status == "paid"
+    assert requested.stripe_refund_id.startswith("re_")
     assert wait_until(lambda: fresh(db, Order, order.id).status == "refunded")
     assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
     with pytest.raises(orders.InvalidTransition):

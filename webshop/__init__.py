@@ -35,7 +35,8 @@ def create_app(test_config=None):
     security.init_app(app)
     ratelimit.init_app(app)
 
-    from webshop.admin.routes import bp as admin_bp
+    from webshop.admin import bp as admin_bp
+    from webshop.admin import register_views as register_admin_views
     from webshop.auth.routes import bp as auth_bp
     from webshop.ops import bp as ops_bp
     from webshop.payments.webhooks import bp as payments_bp
@@ -43,6 +44,7 @@ def create_app(test_config=None):
     from webshop.shop.routes import bp as shop_bp
     app.register_blueprint(shop_bp)
     app.register_blueprint(auth_bp)
+    register_admin_views()
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(ops_bp)
     if app.config["STRIPE_SANDBOX"]:  # offline Stripe under /_sandbox/stripe
@@ -50,7 +52,8 @@ def create_app(test_config=None):
         app.register_blueprint(stripe_sandbox_bp)
     app.register_blueprint(payments_bp)
 
-    from webshop import errors, templating
+    from webshop import errors, ops, templating
+    ops.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
 

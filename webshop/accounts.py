@@ -7,6 +7,7 @@ views, the CLI and the tests get the same messages.
 """
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from webshop import notifications
 from webshop.extensions import db
 from webshop.pagination import Page, check_page
-from webshop.models import Address, Customer, Order, OrderItem, User
+from webshop.models import ROLES, STAFF_ROLES, Address, Customer, Order, OrderItem, User
+from webshop.models.audit import record
 from webshop.models.users import normalize_email
 
 MIN_PASSWORD_LENGTH = 10
@@ -282,3 +284,100 @@ def orders_for(user_id, page=1, per_page=20):
         .offset((page - 1) * per_page)
     )
     return Page([OrderSummary(**row._mapping) for row in rows], page, per_page, total)
+
+
+# --- staff accounts (the admin's staff page) -----------------------------------------------------
+# Each change is one commit with its audit entry (before/after). An admin never demotes or
+# deactivates themselves, so the shop always keeps at least one active admin: whoever acts.
+
+def staff_users():
+    """Everyone with a staff or admin role (active or not), admins first. One query."""
+    return db.session.scalars(
+        select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.email)
+    ).all()
+
+
+def create_staff(email, role, password=None, actor=None):
+    """Create a staff or admin login. Commits once (with the audit entry and the email).
+
+    Without a password this is an invitation: the account gets a random password
+    nobody knows, and a password reset link goes to the address so that the person
+    chooses their own. Raises AccountError for a taken email, a bad role or password.
+    """
+    email = normalize_email(email)
+    if not email:
+        raise AccountError("Enter an email address.", "email")
+    if role not in STAFF_ROLES:
+        raise AccountError("Choose the role staff or admin.", "role")
+    invited = not password
+    if not invited:
+        _check_new_password(password)
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        raise AccountError(
+            f"There is already an account with this email address (role {existing.role}). "
+            "Change its role instead.", "email")
+    user = User(email, password=secrets.token_urlsafe(32) if invited else password, role=role)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError("There is already an account with this email address.", "email") from None
+    record(db.session, "user.created", "user", user.id, actor=actor,
+           after={"email": email, "role": role, "active": True, "invited": invited})
+    if invited:
+        notifications.notify_password_reset(user)
+    db.session.commit()
+    return user
+
+
+def _locked_user(user_id):
+    user = db.session.scalar(
+        select(User).where(User.id == user_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if user is None:
+        raise LookupError(f"No user {user_id}")
+    return user
+
+
+def change_role(user_id, role, actor):
+    """Give the user another role (customer, staff or admin). Commits once.
+
+    Raises AccountError when an admin would demote themselves, or for an unknown role;
+    LookupError for an unknown user.
+    """
+    if role not in ROLES:
+        raise AccountError("Choose the role customer, staff or admin.", "role")
+    user = _locked_user(user_id)
+    if user.id == getattr(actor, "id", None) and role != user.role:
+        db.session.rollback()
+        raise AccountError("You cannot change your own role; ask another admin.", "role")
+    if role == user.role:
+        db.session.rollback()
+        return user
+    before = {"role": user.role}
+    user.role = role
+    record(db.session, "user.role_changed", "user", user.id, actor=actor,
+           before=before, after={"role": role})
+    db.session.commit()
+    return user
+
+
+def set_active(user_id, active, actor):
+    """Deactivate (no more logins; open sessions end at their next request) or
+    reactivate a user. Commits once. Raises AccountError when an admin would
+    deactivate themselves; LookupError for an unknown user."""
+    user = _locked_user(user_id)
+    if user.id == getattr(actor, "id", None) and not active:
+        db.session.rollback()
+        raise AccountError("You cannot deactivate your own account; ask another admin.")
+    if user.active == active:
+        db.session.rollback()
+        return user
+    user.active = active
+    record(db.session, "user.activated" if active else "user.deactivated", "user", user.id,
+           actor=actor, before={"active": not active}, after={"active": active})
+    db.session.commit()
+    return user

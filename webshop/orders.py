@@ -374,3 +374,60 @@ def order_for_viewer(number, token=None, user=None):
         if hmac.compare_digest(expected.encode(), str(token).encode()):
             return order
     return None
+
+
+# --- what staff may do next (the admin's actions panel) --------------------------------------
+
+# Staff actions, in the order the admin offers them, and the status each leads to.
+STAFF_ACTIONS = {
+    "dispatch": "dispatched", "deliver": "delivered", "cancel": "cancelled", "refund": "refunded",
+}
+
+
+def refund_pending(order):
+    """A refund was asked of Stripe and its confirmation (the webhook) has not come yet."""
+    return bool(order.stripe_refund_id) and order.status != "refunded"
+
+
+def staff_action_refusal(order, action):
+    """Why staff may not take `action` on the order now (a message), or None if they may.
+
+    The transition table decides, plus: while a refund waits for Stripe nothing else is
+    done to the order, and only a payment Stripe recorded can be refunded through it.
+    The domain function re-checks under the row lock; this is what the admin offers.
+    """
+    to_status = STAFF_ACTIONS.get(action)
+    if to_status is None:
+        return f"Unknown action “{action}”."
+    if refund_pending(order):
+        return (f"A refund of order {order.number} was requested and is waiting for Stripe's "
+                "confirmation; nothing else can be done to it meanwhile.")
+    if not can_transition(order, to_status):
+        return str(InvalidTransition(order, to_status))
+    if action == "refund" and not order.stripe_payment_intent_id:
+        return (f"Order {order.number} has no payment recorded by Stripe, so it cannot be "
+                "refunded from here.")
+    return None
+
+
+def staff_actions(order):
+    """The actions staff may take on the order now (names from STAFF_ACTIONS)."""
+    return [action for action in STAFF_ACTIONS if staff_action_refusal(order, action) is None]
+
+
+def resolve_attention(order_id, actor=None, note=""):
+    """Staff have dealt with whatever flagged the order: clear the flag. Commits once.
+
+    The reason stays readable in the audit entry's "before"; an order that is not
+    flagged (anymore) is left as it is.
+    """
+    order = locked(order_id)
+    if not order.needs_attention:
+        db.session.rollback()
+        return order
+    before = {"needs_attention": True, "attention_reason": order.attention_reason}
+    order.needs_attention, order.attention_reason = False, ""
+    record(db.session, "order.attention_resolved", "order", order.id, actor=actor,
+           before=before, after={"needs_attention": False}, note=note)
+    db.session.commit()
+    return order

@@ -1,0 +1,37 @@
+"""Admin: customers (registered and guests) with their orders and lifetime value."""
+from flask import abort, render_template, request
+
+from webshop import order_reports
+from webshop.admin import bp
+from webshop.extensions import htmx
+from webshop.pagination import PageOutOfRange, page_number
+
+CUSTOMERS_PER_PAGE = 50
+ORDERS_PER_PAGE = 20
+
+
+@bp.get("/customers")
+def customers():
+    page = page_number(request.args)
+    q = (request.args.get("q") or "").strip()[:254]
+    try:
+        listing = order_reports.list_customers(q, page, CUSTOMERS_PER_PAGE)
+    except PageOutOfRange:
+        abort(404, description="That page of the customer list does not exist.")
+    template = ("admin/customers/_results.html" if htmx and htmx.target == "customer-results"
+                else "admin/customers/index.html")
+    return render_template(template, page=listing, q=q)
+
+
+@bp.get("/customers/<int:customer_id>")
+def customer_detail(customer_id):
+    summary = order_reports.customer_summary(customer_id)
+    if summary is None:
+        abort(404, description="There is no such customer.")
+    try:
+        orders = order_reports.customer_orders(
+            customer_id, summary.order_count, page_number(request.args), ORDERS_PER_PAGE)
+    except PageOutOfRange:
+        abort(404, description="That page of the customer's orders does not exist.")
+    return render_template("admin/customers/detail.html", summary=summary,
+                           customer=summary.customer, orders=orders)

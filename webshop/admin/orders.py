@@ -1,0 +1,218 @@
+"""Admin: the order list with its filters, one order with its actions, and the CSV export.
+
+Reads come from webshop.order_reports; every status change goes through the orders
+domain (webshop.orders, or webshop.payments.gateway for refunds) with the acting user.
+An action the order's state does not allow is not offered, and answers 409 if posted
+anyway. With HX-Request an action answers with the order's status panel (and, out of
+band, its history), swapped in place; without, it redirects back (303) with a flash.
+"""
+from datetime import timezone
+
+from flask import (
+    Response, abort, flash, redirect, render_template, request, stream_with_context, url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from webshop import order_reports, orders
+from webshop.admin import bp
+from webshop.extensions import db, htmx
+from webshop.models import Order, utcnow
+from webshop.models.base import as_utc
+from webshop.order_reports import FilterError, OrderFilter
+from webshop.pagination import PageOutOfRange, page_number
+from webshop.payments import gateway
+
+ORDERS_PER_PAGE = 50
+# Offered as suggestions; any carrier name may be typed.
+CARRIERS = ("DHL", "Deutsche Post", "DPD", "GLS", "Hermes", "UPS", "FedEx", "PostNL", "La Poste")
+DONE = {
+    "dispatch": "Order {number} is marked dispatched.",
+    "deliver": "Order {number} is marked delivered.",
+    "cancel": "Order {number} is cancelled and its stock released.",
+    "refund": "Refund of order {number} requested; it is refunded when Stripe confirms.",
+}
+
+
+class DispatchForm(FlaskForm):
+    carrier = StringField("Carrier", validators=[
+        DataRequired(message="Enter the carrier."), Length(max=60)])
+    tracking_number = StringField("Tracking number", validators=[
+        DataRequired(message="Enter the tracking number."), Length(max=100),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$",
+               message="Use letters, digits, spaces, dots, slashes or dashes."),
+    ])
+
+
+class RefundForm(FlaskForm):
+    restock = BooleanField("Put the items back in stock")
+
+
+@bp.app_template_filter("utc")
+def in_utc(value):
+    """A stored timestamp in UTC, whatever zone the database session hands it back in."""
+    return as_utc(value).astimezone(timezone.utc) if value is not None else None
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+@bp.get("/orders", endpoint="orders")
+def order_list():
+    page = page_number(request.args)
+    try:
+        flt = OrderFilter.from_args(request.args)
+    except FilterError as error:
+        return render_template("admin/orders/index.html", flt=OrderFilter(), listing=None,
+                               filter_error=error), 400
+    try:
+        listing = order_reports.list_orders(flt, page, ORDERS_PER_PAGE)
+    except PageOutOfRange:
+        abort(404, description="That page of the order list does not exist.")
+    # Active search asks for the results only; history restores and links get the page.
+    template = ("admin/orders/_results.html" if htmx and htmx.target == "order-results"
+                else "admin/orders/index.html")
+    return render_template(template, flt=flt, listing=listing, filter_error=None)
+
+
+@bp.get("/orders.csv")
+def orders_csv():
+    """The filtered orders as CSV, streamed: a few hundred rows in memory at a time."""
+    try:
+        flt = OrderFilter.from_args(request.args)
+    except FilterError as error:
+        abort(400, description=str(error))
+    # A UTF-8 byte order mark, so that spreadsheet programs read names with accents right.
+    chunks = stream_with_context(_with_bom(order_reports.export_csv(flt)))
+    response = Response(chunks, mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="orders-{utcnow():%Y-%m-%d}.csv"')
+    return response
+
+
+def _with_bom(chunks):
+    yield "\ufeff"
+    yield from chunks
+
+
+# --- one order ---------------------------------------------------------------------------------
+
+@bp.get("/orders/<int:order_id>")
+def order_detail(order_id):
+    return _detail_page(_order_or_404(order_id))
+
+
+def _order_or_404(order_id):
+    order = order_reports.order_with_lines(order_id)
+    if order is None:
+        abort(404, description="There is no such order.")
+    return order
+
+
+def _detail_page(order, status=200, dispatch_form=None, error=None):
+    return render_template(
+        "admin/orders/detail.html", order=order, history=order_reports.order_history(order.id),
+        **_panel_context(order, dispatch_form, error),
+    ), status
+
+
+def _panel_context(order, dispatch_form=None, error=None, message=None):
+    return {
+        "actions": orders.staff_actions(order),
+        "refund_pending": orders.refund_pending(order),
+        "dispatch_form": dispatch_form or DispatchForm(formdata=None),
+        "refund_form": RefundForm(formdata=None),
+        "carriers": CARRIERS,
+        "error": error,
+        "message": message,
+    }
+
+
+def _panel(order, status=200, dispatch_form=None, error=None, message=None):
+    """The status panel and, out of band, the history: what an htmx action swaps."""
+    return render_template(
+        "admin/orders/_panel_update.html", order=order,
+        history=order_reports.order_history(order.id),
+        **_panel_context(order, dispatch_form, error, message),
+    ), status
+
+
+def _show_again(order_id, status, error=None, dispatch_form=None):
+    """A refused or invalid action: the order as it is now, with the error or the form's
+    messages, as its panel (htmx) or its whole page. Nothing was changed."""
+    db.session.rollback()
+    if htmx:
+        return _panel(db.session.get(Order, order_id), status, dispatch_form, error=error)
+    return _detail_page(_order_or_404(order_id), status, dispatch_form, error=error)
+
+
+def _act(order_id, action, perform, dispatch_form=None):
+    """Run one staff action through the domain and answer as the request wants."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404, description="There is no such order.")
+    refusal = orders.staff_action_refusal(order, action)
+    if refusal:
+        return _show_again(order_id, 409, refusal, dispatch_form)
+    number = order.number
+    try:
+        perform()
+    except orders.OrderError as error:  # InvalidTransition (a race), PaidMeanwhile
+        return _show_again(order_id, 409, str(error), dispatch_form)
+    except gateway.PaymentError as error:
+        return _show_again(order_id, 502, str(error), dispatch_form)
+    message = DONE[action].format(number=number)
+    if htmx:
+        db.session.expire_all()
+        return _panel(db.session.get(Order, order_id), message=message)
+    flash(message, "success")
+    return redirect(url_for("admin.order_detail", order_id=order_id), 303)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.post("/orders/<int:order_id>/dispatch")
+def order_dispatch(order_id):
+    form = DispatchForm()
+    if not form.validate_on_submit():
+        order = db.session.get(Order, order_id)
+        if order is None:
+            abort(404, description="There is no such order.")
+        refusal = orders.staff_action_refusal(order, "dispatch")
+        if refusal:  # not dispatchable at all: say that, not "enter a tracking number"
+            return _show_again(order_id, 409, refusal)
+        return _show_again(order_id, 422, dispatch_form=form)
+    return _act(order_id, "dispatch", lambda: orders.dispatch(
+        order_id, form.carrier.data, form.tracking_number.data, actor=_actor()), form)
+
+
+@bp.post("/orders/<int:order_id>/deliver")
+def order_deliver(order_id):
+    return _act(order_id, "deliver", lambda: orders.mark_delivered(order_id, actor=_actor()))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+def order_cancel(order_id):
+    return _act(order_id, "cancel", lambda: orders.cancel(
+        order_id, actor=_actor(), reason="Cancelled by staff."))
+
+
+@bp.post("/orders/<int:order_id>/resolve")
+def order_resolve(order_id):
+    """Clear the needs-attention flag once staff have dealt with it."""
+    try:
+        orders.resolve_attention(order_id, actor=_actor(), note="Marked as handled by staff.")
+    except LookupError:
+        abort(404, description="There is no such order.")
+    flash("The order no longer needs attention.", "success")
+    return redirect(url_for("admin.order_detail", order_id=order_id), 303)
+
+
+@bp.post("/orders/<int:order_id>/refund")
+def order_refund(order_id):
+    form = RefundForm()
+    return _act(order_id, "refund", lambda: gateway.refund(
+        order_id, restock=bool(form.restock.data), actor=_actor()))

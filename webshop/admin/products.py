@@ -1,0 +1,448 @@
+"""Admin: the catalogue (products, variants, stock, images, categories) and the audit log.
+
+Routes parse the request, call one domain function (webshop.catalog, webshop.inventory)
+with the acting user, and render. Form pages answer 422 when a form has errors and 303
+after a successful POST. With HX-Request, the list's search and the inline stock and
+visibility changes answer with the fragment they replace (a template the full page
+includes); without it every POST redirects, so each form also works without JavaScript.
+"""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webshop import catalog, inventory
+from webshop.admin import bp
+from webshop.admin.product_forms import (
+    CategoryForm, CategoryRenameForm, ImageForm, ProductForm, StockForm, format_decimal,
+    sync_list_errors,
+)
+from webshop.auth.routes import safe_next
+from webshop.extensions import db, htmx
+from webshop.models import AuditLog, Category, ProductVariant
+from webshop.models.base import as_utc
+from webshop.pagination import PageOutOfRange, page_number
+
+PRODUCTS_PER_PAGE = 50
+AUDIT_PER_PAGE = 50
+
+
+@bp.context_processor
+def catalogue_helpers():
+    return {"format_decimal": format_decimal, "admin_stock_state": catalog.admin_stock_state,
+            "as_utc": as_utc}
+
+
+def form_page(template, form, status=None, **context):
+    """A form page: 422 when the submitted form has errors, so clients can tell."""
+    return render_template(template, form=form, **context), status or (422 if form.errors else 200)
+
+
+def low_stock_threshold():
+    return current_app.config["LOW_STOCK_THRESHOLD"]
+
+
+def max_image_bytes():
+    return current_app.config.get("MAX_IMAGE_BYTES", catalog.DEFAULT_MAX_IMAGE_BYTES)
+
+
+# --- the product list -----------------------------------------------------------------
+
+class ProductListArgs:
+    """The list's query string: unknown values fall back to the defaults, ?page=x is a 400."""
+
+    def __init__(self, args):
+        self.q = (args.get("q") or "").strip()[:200]
+        self.category = args.get("category", type=int)
+        stock = args.get("stock") or ""
+        self.stock = stock if stock in catalog.STOCK_STATES else ""
+        sort = args.get("sort") or ""
+        self.sort = sort if sort in catalog.ADMIN_SORTS else "newest"
+        self.page = page_number(args)
+
+    def link_args(self):
+        """The arguments that keep the current search in page links (None drops one)."""
+        return {"q": self.q or None, "category": self.category, "stock": self.stock or None,
+                "sort": self.sort if self.sort != "newest" else None}
+
+
+@bp.get("/products")
+def products():
+    args = ProductListArgs(request.args)
+    try:
+        page = catalog.admin_products(
+            args.q, args.category, args.stock, args.sort, args.page, PRODUCTS_PER_PAGE,
+            low_stock_threshold())
+    except PageOutOfRange:
+        abort(404, description="That page of products does not exist.")
+    context = {"page": page, "args": args, "threshold": low_stock_threshold()}
+    if htmx and htmx.target == "product-results":
+        return render_template("admin/products/_results.html", **context)
+    return render_template(
+        "admin/products/index.html", categories=catalog.categories(),
+        sorts=catalog.ADMIN_SORTS, stock_states=catalog.STOCK_STATES, **context)
+
+
+def _product_row(product_id, stock_form=None):
+    """One row of the list, redrawn after an inline change (with the form's errors, if any)."""
+    row = catalog.admin_product_row(product_id)
+    if row is None:
+        abort(404)
+    return render_template("admin/products/_product_row.html", p=row, stock_form=stock_form,
+                           threshold=low_stock_threshold(), next_url=safe_back())
+
+
+def safe_back(default=None):
+    """Where a form posted from a page should send the browser back to."""
+    return safe_next(request.form.get("next") or request.args.get("next"),
+                     default or url_for("admin.products"))
+
+
+# --- create and edit ------------------------------------------------------------------
+
+def _product_form(product=None, submitted=False):
+    """The product form: from the request when submitted, else from the product (or empty)."""
+    categories = catalog.categories()
+    if submitted:
+        return ProductForm(categories=categories)
+    if product is None:
+        return ProductForm(formdata=None, categories=categories)
+    names = list(product.option_names or [])
+    data = {
+        "name": product.name, "slug": product.slug, "description": product.description,
+        "category_id": product.category_id or 0, "active": product.active,
+        "featured": product.featured, "option_names": ", ".join(names),
+        "variants": [{
+            "id": str(v.id), "sku": v.sku, "price": v.price,
+            "options": " / ".join(str((v.option_values or {}).get(n, "")) for n in names),
+        } for v in product.variants],
+    }
+    form = ProductForm(formdata=None, data=data, categories=categories)
+    form.variants.append_entry()  # the empty "add a variant" row
+    return form
+
+
+def _save_values(form):
+    rows = form.variant_rows()
+    values = {
+        "name": form.name.data, "slug": form.slug.data, "description": form.description.data,
+        "category_id": form.category_id.data or None, "active": form.active.data,
+        "featured": form.featured.data, "option_names": form.option_name_list(),
+        "variants": [spec for _, spec in rows],
+    }
+    return values, [sub for sub, _ in rows]
+
+
+def _show_catalog_error(form, error, variant_forms=()):
+    """Put a CatalogError next to its field (a variant's field when it names one), or
+    above the form when it names none."""
+    target = form
+    if error.index is not None and error.index < len(variant_forms):
+        target = variant_forms[error.index]
+    field = target._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+        sync_list_errors(form.variants)
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def product_new():
+    form = _product_form(submitted=request.method == "POST")
+    if request.method == "POST" and request.form.get("action") == "add_variant":
+        form.variants.append_entry()
+        return form_page("admin/products/new.html", form, status=200)
+    if form.validate_on_submit():
+        values, variant_forms = _save_values(form)
+        try:
+            product = catalog.create_product(current_user, **values)
+        except catalog.CatalogError as error:
+            _show_catalog_error(form, error, variant_forms)
+        else:
+            flash(f"{product.name} was created.", "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id), 303)
+    return form_page("admin/products/new.html", form)
+
+
+def _edit_page(product, form=None, image_form=None, status=None):
+    form = form or _product_form(product)
+    image_form = image_form or ImageForm(formdata=None)
+    if status is None:
+        status = 422 if (form.errors or image_form.errors) else 200
+    return render_template(
+        "admin/products/edit.html", product=product, form=form, image_form=image_form,
+        threshold=low_stock_threshold(), times_ordered=catalog.times_ordered(product.id),
+        variant_stock={str(v.id): v.stock for v in product.variants},
+        max_image_size=catalog.file_size_label(max_image_bytes()),
+        next_url=url_for("admin.product_edit", product_id=product.id) + "#stock",
+    ), status
+
+
+def _product_or_404(product_id):
+    product = catalog.product_for_edit(product_id)
+    if product is None:
+        abort(404, description="There is no such product.")
+    return product
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+def product_edit(product_id):
+    product = _product_or_404(product_id)
+    form = _product_form(product, submitted=request.method == "POST")
+    if request.method == "POST" and request.form.get("action") == "add_variant":
+        form.variants.append_entry()
+        return _edit_page(product, form, status=200)
+    if form.validate_on_submit():
+        values, variant_forms = _save_values(form)
+        try:
+            catalog.update_product(product.id, current_user, **values)
+        except catalog.CatalogError as error:
+            _show_catalog_error(form, error, variant_forms)
+            product = _product_or_404(product_id)
+        else:
+            flash("Your changes are saved; the shop shows them now.", "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id), 303)
+    return _edit_page(product, form)
+
+
+@bp.post("/products/<int:product_id>/active")
+def product_active(product_id):
+    """Show or hide a product: active=1 or 0 (without it, toggles)."""
+    wanted = request.form.get("active")
+    try:
+        if wanted not in ("0", "1"):
+            product = catalog.product_for_edit(product_id)
+            if product is None:
+                raise LookupError(product_id)
+            wanted = "0" if product.active else "1"
+        product = catalog.set_active(product_id, wanted == "1", current_user)
+    except LookupError:
+        abort(404, description="There is no such product.")
+    if htmx and request.form.get("view") == "row":
+        return _product_row(product_id)
+    flash(f"{product.name} is {'visible in' if product.active else 'hidden from'} the shop.",
+          "success")
+    return redirect(safe_back(url_for("admin.product_edit", product_id=product_id)), 303)
+
+
+@bp.post("/products/<int:product_id>/delete")
+def product_delete(product_id):
+    if request.form.get("confirm") != "yes":
+        flash("Tick “Yes, delete it for good” to delete the product.", "error")
+        return redirect(url_for("admin.product_edit", product_id=product_id) + "#delete", 303)
+    try:
+        name = catalog.delete_product(product_id, current_user)
+    except LookupError:
+        abort(404, description="There is no such product.")
+    except catalog.CatalogError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.product_edit", product_id=product_id), 303)
+    flash(f"{name} was deleted.", "success")
+    return redirect(url_for("admin.products"), 303)
+
+
+# --- images ---------------------------------------------------------------------------
+
+@bp.post("/products/<int:product_id>/images")
+def product_image_upload(product_id):
+    product = _product_or_404(product_id)
+    image_form = ImageForm()
+    if image_form.validate_on_submit():
+        try:
+            catalog.add_image(product.id, image_form.image.data, current_user,
+                              alt=image_form.alt.data)
+        except catalog.CatalogError as error:
+            image_form.image.errors = [*image_form.image.errors, str(error)]
+        else:
+            flash("The image was added.", "success")
+            return redirect(url_for("admin.product_edit", product_id=product.id) + "#images", 303)
+    return _edit_page(product, image_form=image_form)
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
+def product_image_delete(product_id, image_id):
+    try:
+        catalog.remove_image(product_id, image_id, current_user)
+    except LookupError:
+        abort(404, description="There is no such image.")
+    flash("The image was removed.", "success")
+    return redirect(url_for("admin.product_edit", product_id=product_id) + "#images", 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A body over MAX_CONTENT_LENGTH is refused before any view runs (413); for an image
+    upload, say so next to the upload field."""
+    if request.endpoint == "admin.product_image_upload":
+        product = catalog.product_for_edit(request.view_args.get("product_id"))
+        if product is not None:
+            image_form = ImageForm(formdata=None)
+            image_form.image.errors = [f"The file is too large: upload an image of at most "
+                                       f"{catalog.file_size_label(max_image_bytes())}."]
+            return _edit_page(product, image_form=image_form, status=413)
+    # Elsewhere in the admin, the shop's usual error page (as webshop.errors renders it).
+    template = "errors/_message.html" if htmx else "errors/error.html"
+    return render_template(template, error=error), 413
+
+
+# --- stock ----------------------------------------------------------------------------
+
+@bp.post("/variants/<int:variant_id>/stock")
+def variant_stock(variant_id):
+    """An inline stock adjustment. With HX-Request it answers with the redrawn product row
+    (view=row, the list) or variant row (the edit page), errors included."""
+    variant = db.session.get(ProductVariant, variant_id)
+    if variant is None:
+        abort(404, description="There is no such variant.")
+    product_id = variant.product_id
+    form = StockForm()
+    status = 200
+    if form.validate():
+        try:
+            before, after = inventory.adjust_stock(
+                variant_id, form.reason.data, current_user,
+                delta=form.delta.data, new_value=form.set_to.data)
+        except LookupError:
+            abort(404, description="There is no such variant.")
+        except inventory.StockError as error:
+            field = form._fields.get(error.field) or form.delta
+            field.errors = [*field.errors, str(error)]
+            status = 409
+        else:
+            message = (f"Stock of {variant.sku}: {before} → {after}." if before != after
+                       else f"Stock of {variant.sku} is unchanged.")
+    else:
+        status = 422
+    if htmx:
+        if form.view.data == "row":
+            html = _product_row(product_id, stock_form=form if status != 200 else None)
+        else:
+            html = render_template(
+                "admin/products/_variant_stock.html", v=db.session.get(ProductVariant, variant_id),
+                threshold=low_stock_threshold(), stock_form=form if status != 200 else None,
+                next_url=safe_back(), updated=status == 200)
+        return html, status
+    if status == 200:
+        flash(message, "success")
+    else:
+        flash("Stock not changed: " + " ".join(
+            e for field in (form.delta, form.set_to, form.reason) for e in field.errors), "error")
+    return redirect(safe_back(url_for("admin.product_edit", product_id=product_id) + "#stock"), 303)
+
+
+# --- categories -----------------------------------------------------------------------
+
+def _categories_page(form=None, rename_forms=None, status=None):
+    rows = catalog.admin_categories()
+    forms = rename_forms or {}
+    for row in rows:
+        if row.id not in forms:
+            forms[row.id] = CategoryRenameForm(
+                formdata=None, prefix=f"c{row.id}", data={"name": row.name, "slug": row.slug})
+    form = form or CategoryForm(formdata=None)
+    if status is None:
+        has_errors = form.errors or any(f.errors for f in forms.values())
+        status = 422 if has_errors else 200
+    return render_template("admin/categories/index.html", rows=rows, form=form,
+                           rename_forms=forms), status
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = catalog.create_category(
+                current_user, form.name.data, form.slug.data, form.description.data)
+        except catalog.CatalogError as error:
+            field = form._fields.get(error.field)
+            (field.errors if field is not None else form.form_errors).append(str(error))
+        else:
+            flash(f"Category {category.name} was created.", "success")
+            return redirect(url_for("admin.categories"), 303)
+    return _categories_page(form if request.method == "POST" else None)
+
+
+@bp.post("/categories/<int:category_id>")
+def category_rename(category_id):
+    form = CategoryRenameForm(prefix=f"c{category_id}")
+    if form.validate_on_submit():
+        try:
+            category = catalog.rename_category(category_id, current_user, form.name.data,
+                                               form.slug.data)
+        except LookupError:
+            abort(404, description="There is no such category.")
+        except catalog.CatalogError as error:
+            field = form._fields.get(error.field)
+            (field.errors if field is not None else form.form_errors).append(str(error))
+        else:
+            flash(f"Category {category.name} was saved.", "success")
+            return redirect(url_for("admin.categories"), 303)
+    if db.session.get(Category, category_id) is None:
+        abort(404, description="There is no such category.")
+    return _categories_page(rename_forms={category_id: form}, status=422)
+
+
+@bp.post("/categories/<int:category_id>/move")
+def category_move(category_id):
+    direction = request.form.get("direction")
+    if direction not in ("up", "down"):
+        abort(400, description="Move a category up or down.")
+    try:
+        catalog.move_category(category_id, direction, current_user)
+    except LookupError:
+        abort(404, description="There is no such category.")
+    return redirect(url_for("admin.categories"), 303)
+
+
+@bp.post("/categories/<int:category_id>/delete")
+def category_delete(category_id):
+    try:
+        catalog.delete_category(category_id, current_user)
+    except LookupError:
+        abort(404, description="There is no such category.")
+    except catalog.CatalogError as error:
+        flash(str(error), "error")
+    else:
+        flash("The category was deleted.", "success")
+    return redirect(url_for("admin.categories"), 303)
+
+
+# --- the audit log --------------------------------------------------------------------
+
+def audit_entries(entity_type=None, actor=None, page=1, per_page=AUDIT_PER_PAGE):
+    """A page of audit entries, newest first, filtered by entity type and actor: two queries.
+
+    Items are rows of (AuditLog, sku, product_id); the last two only for variants."""
+    filters = []
+    if entity_type:
+        filters.append(AuditLog.entity_type == entity_type)
+    if actor:
+        filters.append(AuditLog.actor.icontains(actor, autoescape=True))
+    total = db.session.scalar(select(func.count()).select_from(AuditLog).where(*filters))
+    catalog.check_page(page, per_page, total)
+    # A variant's SKU and product make its entries readable (and linkable).
+    variant = and_(AuditLog.entity_type == "variant", ProductVariant.id == AuditLog.entity_id)
+    rows = db.session.execute(
+        select(AuditLog, ProductVariant.sku, ProductVariant.product_id)
+        .outerjoin(ProductVariant, variant).where(*filters)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return catalog.Page(rows, page, per_page, total)
+
+
+@bp.get("/audit")
+def audit_log():
+    entity_type = (request.args.get("entity") or "").strip()[:40]
+    actor = (request.args.get("actor") or "").strip()[:254]
+    try:
+        page = audit_entries(entity_type or None, actor or None, page_number(request.args))
+    except PageOutOfRange:
+        abort(404, description="That page of the audit log does not exist.")
+    entity_types = db.session.scalars(
+        select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)).all()
+    return render_template(
+        "admin/audit/index.html", page=page, entity_type=entity_type, actor=actor,
+        entity_types=entity_types,
+        link_args={"entity": entity_type or None, "actor": actor or None})
