@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from tests.factories import make_category, make_order, make_product, make_user
 from tests.helpers import csrf_token
-from webshop import catalog
+from webshop import merchandising, catalog
 from webshop.admin.product_forms import format_decimal, parse_money
 from webshop.demo_data import thumbnail_name
 from webshop.models import AuditLog, Category, Product, ProductImage, ProductVariant
@@ -230,10 +230,10 @@ def test_a_duplicate_slug_is_a_form_error_not_a_500(client, db, token):
 
 def test_a_unique_violation_lost_in_a_race_is_still_a_form_error(db, monkeypatch):
     taken = make_product("Teapot")
-    monkeypatch.setattr(catalog, "_check_unique", lambda *args, **kwargs: None)  # the race
+    monkeypatch.setattr(merchandising, "_check_unique", lambda *args, **kwargs: None)  # the race
 
-    with pytest.raises(catalog.CatalogError) as caught:
-        catalog.create_product(None, name="Mug", slug=taken.slug,
+    with pytest.raises(merchandising.CatalogError) as caught:
+        merchandising.create_product(None, name="Mug", slug=taken.slug,
                                variants=[{"sku": "NEW-1", "option_values": {}, "price": 100}])
 
     assert caught.value.field == "slug"

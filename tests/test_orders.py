@@ -199,7 +199,7 @@ def test_a_failed_two_product_order_under_concurrency_keeps_nothing_reserved(app
 
 def test_double_submit_at_the_same_moment_makes_one_order(app, db):
     mug = make_product("Mug", stock=5)
-    cart = carts.add_item(mug.variants[0].id, 1, token="t")
+    carts.add_item(mug.variants[0].id, 1, token="t")
     key = uuid.uuid4().hex
 
     results = run_concurrently(app, 4, lambda i: place(carts.find_cart(token="t"), key=key).number

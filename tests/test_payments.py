@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 import time
-import uuid
 
 import pytest
 from sqlalchemy import select

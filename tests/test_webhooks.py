@@ -7,7 +7,7 @@ import pytest
 import stripe
 from sqlalchemy import func, select
 
-from tests.factories import make_order, make_product
+from tests.factories import make_product
 from webshop import cart as carts
 from webshop import orders
 from webshop.models import Order, ProductVariant, StripeEvent

@@ -7,12 +7,12 @@ reservations and releases are webshop.orders' business, not this module's.
 """
 from sqlalchemy import select, update
 
-from webshop import catalog
+from webshop import catalog, merchandising
 from webshop.extensions import db
 from webshop.models import ProductVariant
 from webshop.models.audit import record
 
-MAX_STOCK = catalog.MAX_STOCK  # a typo guard (and far below the column's limit)
+MAX_STOCK = merchandising.MAX_STOCK  # a typo guard (and far below the column's limit)
 MAX_REASON = 200
 
 

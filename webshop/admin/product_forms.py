@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from webshop.catalog import MAX_PRICE, MAX_STOCK
+from webshop.merchandising import MAX_PRICE, MAX_STOCK
 from webshop.templating import ZERO_DECIMAL
 
 _DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webshop import catalog, inventory
+from webshop import catalog, inventory, merchandising
 from webshop.admin import bp
 from webshop.admin.product_forms import (
     CategoryForm, CategoryRenameForm, ImageForm, ProductForm, StockForm, format_decimal,
@@ -29,7 +29,7 @@ AUDIT_PER_PAGE = 50
 
 @bp.context_processor
 def catalogue_helpers():
-    return {"format_decimal": format_decimal, "admin_stock_state": catalog.admin_stock_state,
+    return {"format_decimal": format_decimal, "admin_stock_state": merchandising.admin_stock_state,
             "as_utc": as_utc}
 
 
@@ -43,7 +43,7 @@ def low_stock_threshold():
 
 
 def max_image_bytes():
-    return current_app.config.get("MAX_IMAGE_BYTES", catalog.DEFAULT_MAX_IMAGE_BYTES)
+    return current_app.config.get("MAX_IMAGE_BYTES", merchandising.DEFAULT_MAX_IMAGE_BYTES)
 
 
 # --- the product list -----------------------------------------------------------------
@@ -55,9 +55,9 @@ class ProductListArgs:
         self.q = (args.get("q") or "").strip()[:200]
         self.category = args.get("category", type=int)
         stock = args.get("stock") or ""
-        self.stock = stock if stock in catalog.STOCK_STATES else ""
+        self.stock = stock if stock in merchandising.STOCK_STATES else ""
         sort = args.get("sort") or ""
-        self.sort = sort if sort in catalog.ADMIN_SORTS else "newest"
+        self.sort = sort if sort in merchandising.ADMIN_SORTS else "newest"
         self.page = page_number(args)
 
     def link_args(self):
@@ -70,7 +70,7 @@ class ProductListArgs:
 def products():
     args = ProductListArgs(request.args)
     try:
-        page = catalog.admin_products(
+        page = merchandising.admin_products(
             args.q, args.category, args.stock, args.sort, args.page, PRODUCTS_PER_PAGE,
             low_stock_threshold())
     except PageOutOfRange:
@@ -80,12 +80,12 @@ def products():
         return render_template("admin/products/_results.html", **context)
     return render_template(
         "admin/products/index.html", categories=catalog.categories(),
-        sorts=catalog.ADMIN_SORTS, stock_states=catalog.STOCK_STATES, **context)
+        sorts=merchandising.ADMIN_SORTS, stock_states=merchandising.STOCK_STATES, **context)
 
 
 def _product_row(product_id, stock_form=None):
     """One row of the list, redrawn after an inline change (with the form's errors, if any)."""
-    row = catalog.admin_product_row(product_id)
+    row = merchandising.admin_product_row(product_id)
     if row is None:
         abort(404)
     return render_template("admin/products/_product_row.html", p=row, stock_form=stock_form,
@@ -156,8 +156,8 @@ def product_new():
     if form.validate_on_submit():
         values, variant_forms = _save_values(form)
         try:
-            product = catalog.create_product(current_user, **values)
-        except catalog.CatalogError as error:
+            product = merchandising.create_product(current_user, **values)
+        except merchandising.CatalogError as error:
             _show_catalog_error(form, error, variant_forms)
         else:
             flash(f"{product.name} was created.", "success")
@@ -172,15 +172,15 @@ def _edit_page(product, form=None, image_form=None, status=None):
         status = 422 if (form.errors or image_form.errors) else 200
     return render_template(
         "admin/products/edit.html", product=product, form=form, image_form=image_form,
-        threshold=low_stock_threshold(), times_ordered=catalog.times_ordered(product.id),
+        threshold=low_stock_threshold(), times_ordered=merchandising.times_ordered(product.id),
         variant_stock={str(v.id): v.stock for v in product.variants},
-        max_image_size=catalog.file_size_label(max_image_bytes()),
+        max_image_size=merchandising.file_size_label(max_image_bytes()),
         next_url=url_for("admin.product_edit", product_id=product.id) + "#stock",
     ), status
 
 
 def _product_or_404(product_id):
-    product = catalog.product_for_edit(product_id)
+    product = merchandising.product_for_edit(product_id)
     if product is None:
         abort(404, description="There is no such product.")
     return product
@@ -196,8 +196,8 @@ def product_edit(product_id):
     if form.validate_on_submit():
         values, variant_forms = _save_values(form)
         try:
-            catalog.update_product(product.id, current_user, **values)
-        except catalog.CatalogError as error:
+            merchandising.update_product(product.id, current_user, **values)
+        except merchandising.CatalogError as error:
             _show_catalog_error(form, error, variant_forms)
             product = _product_or_404(product_id)
         else:
@@ -212,11 +212,11 @@ def product_active(product_id):
     wanted = request.form.get("active")
     try:
         if wanted not in ("0", "1"):
-            product = catalog.product_for_edit(product_id)
+            product = merchandising.product_for_edit(product_id)
             if product is None:
                 raise LookupError(product_id)
             wanted = "0" if product.active else "1"
-        product = catalog.set_active(product_id, wanted == "1", current_user)
+        product = merchandising.set_active(product_id, wanted == "1", current_user)
     except LookupError:
         abort(404, description="There is no such product.")
     if htmx and request.form.get("view") == "row":
@@ -232,10 +232,10 @@ def product_delete(product_id):
         flash("Tick “Yes, delete it for good” to delete the product.", "error")
         return redirect(url_for("admin.product_edit", product_id=product_id) + "#delete", 303)
     try:
-        name = catalog.delete_product(product_id, current_user)
+        name = merchandising.delete_product(product_id, current_user)
     except LookupError:
         abort(404, description="There is no such product.")
-    except catalog.CatalogError as error:
+    except merchandising.CatalogError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.product_edit", product_id=product_id), 303)
     flash(f"{name} was deleted.", "success")
@@ -250,9 +250,9 @@ def product_image_upload(product_id):
     image_form = ImageForm()
     if image_form.validate_on_submit():
         try:
-            catalog.add_image(product.id, image_form.image.data, current_user,
+            merchandising.add_image(product.id, image_form.image.data, current_user,
                               alt=image_form.alt.data)
-        except catalog.CatalogError as error:
+        except merchandising.CatalogError as error:
             image_form.image.errors = [*image_form.image.errors, str(error)]
         else:
             flash("The image was added.", "success")
@@ -263,7 +263,7 @@ def product_image_upload(product_id):
 @bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
 def product_image_delete(product_id, image_id):
     try:
-        catalog.remove_image(product_id, image_id, current_user)
+        merchandising.remove_image(product_id, image_id, current_user)
     except LookupError:
         abort(404, description="There is no such image.")
     flash("The image was removed.", "success")
@@ -275,11 +275,11 @@ def too_large(error):
     """A body over MAX_CONTENT_LENGTH is refused before any view runs (413); for an image
     upload, say so next to the upload field."""
     if request.endpoint == "admin.product_image_upload":
-        product = catalog.product_for_edit(request.view_args.get("product_id"))
+        product = merchandising.product_for_edit(request.view_args.get("product_id"))
         if product is not None:
             image_form = ImageForm(formdata=None)
             image_form.image.errors = [f"The file is too large: upload an image of at most "
-                                       f"{catalog.file_size_label(max_image_bytes())}."]
+                                       f"{merchandising.file_size_label(max_image_bytes())}."]
             return _edit_page(product, image_form=image_form, status=413)
     # Elsewhere in the admin, the shop's usual error page (as webshop.errors renders it).
     template = "errors/_message.html" if htmx else "errors/error.html"
@@ -334,7 +334,7 @@ def variant_stock(variant_id):
 # --- categories -----------------------------------------------------------------------
 
 def _categories_page(form=None, rename_forms=None, status=None):
-    rows = catalog.admin_categories()
+    rows = merchandising.admin_categories()
     forms = rename_forms or {}
     for row in rows:
         if row.id not in forms:
@@ -353,9 +353,9 @@ def categories():
     form = CategoryForm()
     if form.validate_on_submit():
         try:
-            category = catalog.create_category(
+            category = merchandising.create_category(
                 current_user, form.name.data, form.slug.data, form.description.data)
-        except catalog.CatalogError as error:
+        except merchandising.CatalogError as error:
             field = form._fields.get(error.field)
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
@@ -369,11 +369,11 @@ def category_rename(category_id):
     form = CategoryRenameForm(prefix=f"c{category_id}")
     if form.validate_on_submit():
         try:
-            category = catalog.rename_category(category_id, current_user, form.name.data,
+            category = merchandising.rename_category(category_id, current_user, form.name.data,
                                                form.slug.data)
         except LookupError:
             abort(404, description="There is no such category.")
-        except catalog.CatalogError as error:
+        except merchandising.CatalogError as error:
             field = form._fields.get(error.field)
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
@@ -390,7 +390,7 @@ def category_move(category_id):
     if direction not in ("up", "down"):
         abort(400, description="Move a category up or down.")
     try:
-        catalog.move_category(category_id, direction, current_user)
+        merchandising.move_category(category_id, direction, current_user)
     except LookupError:
         abort(404, description="There is no such category.")
     return redirect(url_for("admin.categories"), 303)
@@ -399,10 +399,10 @@ def category_move(category_id):
 @bp.post("/categories/<int:category_id>/delete")
 def category_delete(category_id):
     try:
-        catalog.delete_category(category_id, current_user)
+        merchandising.delete_category(category_id, current_user)
     except LookupError:
         abort(404, description="There is no such category.")
-    except catalog.CatalogError as error:
+    except merchandising.CatalogError as error:
         flash(str(error), "error")
     else:
         flash("The category was deleted.", "success")
