@@ -27,10 +27,9 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
-    from webshop import auth, catalog, ratelimit, security
+    from webshop import auth, catalog, jobs, ratelimit, security
     login_manager.user_loader(auth.load_user)
     catalog.init_app(app)
-    from webshop import jobs
     jobs.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
@@ -50,6 +49,9 @@ def create_app(test_config=None):
     if app.config["STRIPE_SANDBOX"]:  # offline Stripe under /_sandbox/stripe
         from webshop.payments.sandbox import bp as stripe_sandbox_bp
         app.register_blueprint(stripe_sandbox_bp)
+        if app.config["ENV_NAME"] == "production":
+            app.logger.warning("No STRIPE_SECRET_KEY: payments go to the built-in sandbox "
+                               "and no real money is taken.")
     app.register_blueprint(payments_bp)
 
     from webshop import errors, ops, templating

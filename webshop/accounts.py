@@ -21,6 +21,7 @@ from webshop.extensions import db
 from webshop.pagination import Page, check_page
 from webshop.models import ROLES, STAFF_ROLES, Address, Customer, Order, OrderItem, User
 from webshop.models.audit import record
+from webshop.models.base import locked
 from webshop.models.users import normalize_email
 
 MIN_PASSWORD_LENGTH = 10
@@ -332,16 +333,6 @@ def create_staff(email, role, password=None, actor=None):
     return user
 
 
-def _locked_user(user_id):
-    user = db.session.scalar(
-        select(User).where(User.id == user_id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if user is None:
-        raise LookupError(f"No user {user_id}")
-    return user
-
-
 def change_role(user_id, role, actor):
     """Give the user another role (customer, staff or admin). Commits once.
 
@@ -350,7 +341,7 @@ def change_role(user_id, role, actor):
     """
     if role not in ROLES:
         raise AccountError("Choose the role customer, staff or admin.", "role")
-    user = _locked_user(user_id)
+    user = locked(User, user_id)
     if user.id == getattr(actor, "id", None) and role != user.role:
         db.session.rollback()
         raise AccountError("You cannot change your own role; ask another admin.", "role")
@@ -369,7 +360,7 @@ def set_active(user_id, active, actor):
     """Deactivate (no more logins; open sessions end at their next request) or
     reactivate a user. Commits once. Raises AccountError when an admin would
     deactivate themselves; LookupError for an unknown user."""
-    user = _locked_user(user_id)
+    user = locked(User, user_id)
     if user.id == getattr(actor, "id", None) and not active:
         db.session.rollback()
         raise AccountError("You cannot deactivate your own account; ask another admin.")

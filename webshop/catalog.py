@@ -267,13 +267,22 @@ def category_by_slug(slug):
     return next((c for c in categories() if c["slug"] == slug), None)
 
 
-def stock_state(stock):
-    """('in_stock' | 'low' | 'sold_out', what the shopper reads)."""
+def stock_level(stock, threshold=None):
+    """in_stock | low | sold_out, against LOW_STOCK_THRESHOLD unless told otherwise."""
+    if threshold is None:
+        threshold = current_app.config["LOW_STOCK_THRESHOLD"]
     if stock <= 0:
-        return "sold_out", "Sold out"
-    if stock <= current_app.config["LOW_STOCK_THRESHOLD"]:
-        return "low", f"Only {stock} left"
-    return "in_stock", "In stock"
+        return "sold_out"
+    return "low" if stock <= threshold else "in_stock"
+
+
+STOCK_LABELS = {"sold_out": "Sold out", "low": "Only {stock} left", "in_stock": "In stock"}
+
+
+def stock_state(stock):
+    """(stock level, what the shopper reads), e.g. ('low', 'Only 3 left')."""
+    level = stock_level(stock)
+    return level, STOCK_LABELS[level].format(stock=stock)
 
 
 # --- changing the catalogue ---------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from webshop.catalog import first_image
+from webshop.catalog import first_image, stock_level
 from webshop.demo_data import IMAGE_SIZE, PRODUCT_IMAGE_DIR, save_with_thumbnail, thumbnail_name
 from webshop.extensions import db
 from webshop.models import Category, OrderItem, Product, ProductImage, ProductVariant
@@ -477,11 +477,7 @@ class AdminProductRow:
         return self.price_min != self.price_max
 
 
-def admin_stock_state(stock, threshold):
-    """in_stock | low | sold_out, by a product's (or variant's) stock against the threshold."""
-    if stock <= 0:
-        return "sold_out"
-    return "low" if stock <= threshold else "in_stock"
+admin_stock_state = stock_level  # in_stock | low | sold_out against a given threshold
 
 
 def _admin_variant_totals():

@@ -25,6 +25,7 @@ from webshop import catalog, notifications
 from webshop.extensions import db
 from webshop.models import Customer, Order, OrderItem, ProductVariant, utcnow
 from webshop.models.audit import record
+from webshop.models.base import locked as lock_row
 
 TRANSITIONS = {
     "pending": {"paid", "cancelled"},
@@ -211,13 +212,7 @@ def _customer_for(email, address, user):
 
 def locked(order_id):
     """The order, re-read under a row lock so concurrent transitions queue up."""
-    order = db.session.scalar(
-        select(Order).where(Order.id == order_id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if order is None:
-        raise LookupError(f"No order {order_id}")
-    return order
+    return lock_row(Order, order_id)
 
 
 def can_transition(order, to_status):

@@ -22,3 +22,19 @@ def created_at_column(**kwargs):
 
 def updated_at_column():
     return mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def locked(model, id_):
+    """The row, re-read under a row lock (SELECT ... FOR UPDATE) so concurrent changes
+    queue up; LookupError if there is none."""
+    from sqlalchemy import select
+
+    from webshop.extensions import db
+
+    row = db.session.scalar(
+        select(model).where(model.id == id_).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise LookupError(f"No {model.__name__} {id_}")
+    return row
