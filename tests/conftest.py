@@ -26,7 +26,23 @@ from webshop.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+RUN_ID = uuid.uuid4().hex
+CLAIM_KEY = "webshop-test-run"
+
+
+def _claim_redis_db():
+    """A Redis database number of our own: each test empties it, so two test runs at the
+    same time (two checkouts, CI beside a developer) must not share one."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    for number in (13, 12, 11, 10, 9, 8):
+        url = f"redis://127.0.0.1:6379/{number}"
+        if redis_lib.Redis.from_url(url).set(CLAIM_KEY, RUN_ID, nx=True, ex=3 * 3600):
+            return url
+    raise RuntimeError("Redis databases 8-13 are all claimed by other test runs")
+
+
+REDIS_TEST_URL = _claim_redis_db()
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +89,16 @@ def app(database_url, tmp_path_factory):
 def redis_client():
     client = redis_lib.Redis.from_url(REDIS_TEST_URL)
     client.ping()
-    return client
+    yield client
+    if client.get(CLAIM_KEY) == RUN_ID.encode():
+        client.flushdb()  # ours: leave it empty and unclaimed
 
 
 @pytest.fixture(autouse=True)
 def clean_state(request, redis_client):
     """Empty tables and an empty Redis test database before every test that uses them."""
     redis_client.flushdb()
+    redis_client.set(CLAIM_KEY, RUN_ID, ex=3 * 3600)  # still ours
     safe_cache.reset()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
