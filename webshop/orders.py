@@ -279,22 +279,23 @@ def cancel(order_id, actor=None, reason=""):
     expired first; if it turns out to be paid already, the order is left for the
     payment webhook and PaidMeanwhile is raised.
     """
+    _close_checkout(order_id)
+    return _change(order_id, "cancelled", actor=actor, note=reason)
+
+
+def _close_checkout(order_id):
+    """Before cancelling: stop the shopper's open payment page from taking money."""
     order = db.session.get(Order, order_id)
     if order is not None and order.status == "pending" and order.stripe_checkout_session_id:
-        from webshop.payments import gateway
+        from webshop.payments import gateway  # gateway imports this module
         if gateway.close_checkout(order):
             raise PaidMeanwhile(order)
-    return _change(order_id, "cancelled", actor=actor, note=reason)
 
 
 def return_to_cart(order_id, token=None, user_id=None):
     """The shopper left the payment page: cancel the pending order and put its lines
     back into their cart, as they were. Commits once. No email: they know."""
-    order = db.session.get(Order, order_id)
-    if order is not None and order.status == "pending" and order.stripe_checkout_session_id:
-        from webshop.payments import gateway
-        if gateway.close_checkout(order):
-            raise PaidMeanwhile(order)
+    _close_checkout(order_id)
     order = locked(order_id)
     try:
         transition(order, "cancelled", note="The shopper cancelled the payment.", notify=False)

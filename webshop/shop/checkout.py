@@ -9,6 +9,7 @@ import uuid
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webshop import accounts
 from webshop import cart as carts
 from webshop import orders
 from webshop.auth.routes import safe_next
@@ -127,7 +128,6 @@ def _prefill(form):
     form.idempotency_key.data = uuid.uuid4().hex
     form.shipping_method.data = form.shipping_method.data or "standard"
     if current_user.is_authenticated:
-        from webshop import accounts
         form.email.data = current_user.email
         address = accounts.default_address(current_user)
         if address is not None:
