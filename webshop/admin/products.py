@@ -17,7 +17,7 @@ from webshop.admin.product_forms import (
     CategoryForm, CategoryRenameForm, ImageForm, ProductForm, StockForm, format_decimal,
     sync_list_errors,
 )
-from webshop.auth.routes import safe_next
+from webshop.auth.routes import safe_next, show_error
 from webshop.extensions import db, htmx
 from webshop.models import AuditLog, Category, ProductVariant
 from webshop.models.base import as_utc
@@ -356,8 +356,7 @@ def categories():
             category = merchandising.create_category(
                 current_user, form.name.data, form.slug.data, form.description.data)
         except merchandising.CatalogError as error:
-            field = form._fields.get(error.field)
-            (field.errors if field is not None else form.form_errors).append(str(error))
+            show_error(form, error)
         else:
             flash(f"Category {category.name} was created.", "success")
             return redirect(url_for("admin.categories"), 303)
@@ -374,8 +373,7 @@ def category_rename(category_id):
         except LookupError:
             abort(404, description="There is no such category.")
         except merchandising.CatalogError as error:
-            field = form._fields.get(error.field)
-            (field.errors if field is not None else form.form_errors).append(str(error))
+            show_error(form, error)
         else:
             flash(f"Category {category.name} was saved.", "success")
             return redirect(url_for("admin.categories"), 303)
