@@ -1,0 +1,15 @@
+"""Domain events: what happened, announced once, for whoever cares.
+
+The orders and accounts domains send these inside their unit of work; notifications
+subscribes at start-up (webshop.notifications.init_app) and writes its emails into the
+outbox in the same transaction, so a rollback sends nothing. Senders never import their
+subscribers. Built on blinker, the signal library Flask itself uses.
+"""
+from blinker import Namespace
+
+_events = Namespace()
+
+# sender: the order (status already changed); kwargs: status, notify_customer.
+order_changed = _events.signal("order-changed")
+# sender: the user who asked for a password reset link.
+password_reset_requested = _events.signal("password-reset-requested")
