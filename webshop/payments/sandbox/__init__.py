@@ -6,9 +6,13 @@ Registered by create_app only when STRIPE_SANDBOX is on. Point the library at it
 State lives in the stripe_sandbox_objects table, shared by every web process.
 
 - routes.py: the blueprint (API endpoints and the payment page)
-- domain.py: sessions, payments and refunds as Stripe does them
+- checkout.py: Checkout Sessions (create, read, expire)
+- charges.py: paying a session on the hosted page (PaymentIntent, Charge, test cards)
+- refunds.py: refunds against a succeeded charge
+- objects.py: stored objects as the API shows them (render, expand, retrieve)
 - webhooks.py: events, Stripe-Signature, delivery with retries in background threads
-- params.py, store.py, errors.py: wire format, storage and Stripe-shaped errors
+- params.py, store.py, errors.py: wire format (and the parameters each call knows),
+  storage and Stripe-shaped errors
 """
 from webshop.payments.sandbox.routes import bp
 from webshop.payments.sandbox.webhooks import deliver_event, sign_payload, wait_for_deliveries

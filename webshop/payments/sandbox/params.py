@@ -2,9 +2,12 @@
 
 The stripe library sends `line_items[0][price_data][unit_amount]=2995`; this module turns
 such pairs into nested dicts and lists, and reads typed values out of them with the
-same error messages Stripe gives.
+same error messages Stripe gives. It also knows, from the stripe library, which
+parameters each call accepts (`check_known`).
 """
 import re
+
+import stripe
 
 from webshop.payments.sandbox.errors import StripeError
 
@@ -12,6 +15,35 @@ _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 # Free-form maps whose keys are the caller's own, never list indexes.
 _MAPS = {"metadata"}
+
+
+def _param_names(typed_dict):
+    """Top-level parameter names the stripe library itself knows for a call, so unknown
+    ones are refused as Stripe refuses them (None, i.e. no check, if it cannot tell)."""
+    try:
+        return frozenset(typed_dict.__annotations__) - frozenset(
+            stripe.RequestOptions.__annotations__
+        )
+    except AttributeError:
+        return None
+
+
+try:
+    from stripe.params import RefundCreateParams
+    from stripe.params.checkout import (
+        SessionCreateParams, SessionCreateParamsLineItem, SessionCreateParamsLineItemPriceData,
+        SessionCreateParamsLineItemPriceDataProductData, SessionCreateParamsPaymentIntentData,
+    )
+except ImportError:  # a stripe release that moved them: accept any parameter
+    SESSION_PARAMS = LINE_ITEM_PARAMS = PRICE_DATA_PARAMS = PRODUCT_DATA_PARAMS = None
+    PAYMENT_INTENT_DATA_PARAMS = REFUND_PARAMS = None
+else:
+    SESSION_PARAMS = _param_names(SessionCreateParams)
+    LINE_ITEM_PARAMS = _param_names(SessionCreateParamsLineItem)
+    PRICE_DATA_PARAMS = _param_names(SessionCreateParamsLineItemPriceData)
+    PRODUCT_DATA_PARAMS = _param_names(SessionCreateParamsLineItemPriceDataProductData)
+    PAYMENT_INTENT_DATA_PARAMS = _param_names(SessionCreateParamsPaymentIntentData)
+    REFUND_PARAMS = _param_names(RefundCreateParams)
 
 
 def parse_params(pairs):
@@ -96,6 +128,20 @@ def get_map(params, *path):
         raise StripeError(400, f"Invalid object: {param_name(*path)} must be a hash.",
                           param=param_name(*path))
     return {key: item for key, item in value.items() if item not in ("", None)}
+
+
+def get_metadata(params, *path):
+    """A metadata hash within Stripe's limits: 50 keys, keys up to 40 characters, string
+    values up to 500."""
+    metadata = get_map(params, *path)
+    if len(metadata) > 50:
+        raise StripeError(400, "Invalid metadata: metadata can have at most 50 keys.",
+                          param=param_name(*path))
+    for key, value in metadata.items():
+        if not isinstance(value, str) or len(key) > 40 or len(value) > 500:
+            raise StripeError(400, "Invalid metadata: keys can be at most 40 characters and "
+                              "values at most 500.", param=param_name(*path, key))
+    return metadata
 
 
 def get_list(params, *path):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from webshop.extensions import csrf
-from webshop.payments.sandbox import domain, store, webhooks
+from webshop.payments.sandbox import charges, checkout, objects, refunds, store, webhooks
 from webshop.payments.sandbox.errors import StripeError
 from webshop.payments.sandbox.params import get_list, parse_params
 
@@ -130,49 +130,49 @@ def _expand(params):
 
 @api_route("/v1/checkout/sessions", methods=["POST"])
 def create_checkout_session(params):
-    session = domain.create_session(params, current_app.config["BASE_URL"])
-    return domain.render(session, _expand(params))
+    session = checkout.create_session(params, current_app.config["BASE_URL"])
+    return objects.render(session, _expand(params))
 
 
 @api_route("/v1/checkout/sessions/<session_id>", methods=["GET"])
 def retrieve_checkout_session(params, session_id):
-    return domain.retrieve("checkout.session", session_id, _expand(params))
+    return checkout.retrieve_session(session_id, _expand(params))
 
 
 @api_route("/v1/checkout/sessions/<session_id>/line_items", methods=["GET"])
 def list_checkout_session_line_items(params, session_id):
-    session = domain.retrieve("checkout.session", session_id, ["line_items"])
+    session = checkout.retrieve_session(session_id, ["line_items"])
     return session["line_items"]
 
 
 @api_route("/v1/checkout/sessions/<session_id>/expire", methods=["POST"])
 def expire_checkout_session(params, session_id):
-    return domain.render(domain.expire_session(session_id), _expand(params))
+    return objects.render(checkout.expire_session(session_id), _expand(params))
 
 
 @api_route("/v1/refunds", methods=["POST"])
 def create_refund(params):
-    return domain.render(domain.create_refund(params), _expand(params))
+    return objects.render(refunds.create_refund(params), _expand(params))
 
 
 @api_route("/v1/payment_intents/<object_id>", methods=["GET"])
 def retrieve_payment_intent(params, object_id):
-    return domain.retrieve("payment_intent", object_id, _expand(params))
+    return objects.retrieve("payment_intent", object_id, _expand(params))
 
 
 @api_route("/v1/charges/<object_id>", methods=["GET"])
 def retrieve_charge(params, object_id):
-    return domain.retrieve("charge", object_id, _expand(params))
+    return objects.retrieve("charge", object_id, _expand(params))
 
 
 @api_route("/v1/refunds/<object_id>", methods=["GET"])
 def retrieve_refund(params, object_id):
-    return domain.retrieve("refund", object_id, _expand(params))
+    return objects.retrieve("refund", object_id, _expand(params))
 
 
 @api_route("/v1/events/<object_id>", methods=["GET"])
 def retrieve_event(params, object_id):
-    return domain.retrieve("event", object_id, _expand(params))
+    return objects.retrieve("event", object_id, _expand(params))
 
 
 @api_route("/v1/<path:anything>", methods=["GET", "POST", "DELETE"])
@@ -185,7 +185,7 @@ def unrecognized(params, anything):
 
 @bp.get("/pay/<session_id>")
 def pay_page(session_id):
-    session = domain.load_session(session_id)  # may expire it: commit that and its event
+    session = checkout.load_session(session_id)  # may expire it: commit that and its event
     webhooks.commit_and_deliver()
     if session is None:
         return _message(404, "Payment page not found",
@@ -199,24 +199,24 @@ def pay_page(session_id):
 def pay(session_id):
     form = request.form
     try:
-        result = domain.pay(session_id, form.get("card_number", ""), form.get("expiry", ""),
+        result = charges.pay(session_id, form.get("card_number", ""), form.get("expiry", ""),
                             form.get("cvc", ""), form.get("email", "").strip())
     except LookupError:
         webhooks.rollback()
         return _message(404, "Payment page not found",
                         "There is no payment with this address. It may have been mistyped.")
-    except domain.SessionNotOpen as closed:
+    except charges.SessionNotOpen as closed:
         webhooks.commit_and_deliver()  # keeps an expiry noticed just now
         return _closed(closed.session, method="POST")
-    except domain.CardInputError as error:
+    except charges.CardInputError as error:
         webhooks.rollback()
-        session = domain.load_session(session_id)
+        session = checkout.load_session(session_id)
         webhooks.commit_and_deliver()
         return _pay_form(session, error=str(error), status=422)
     webhooks.commit_and_deliver()
     if not result.paid:
         return _pay_form(result.session, error=result.declined_message, status=402)
-    target = domain.success_redirect(result.session)
+    target = checkout.success_redirect(result.session)
     return redirect(target or url_for(".pay_page", session_id=session_id), 303)
 
 
@@ -236,7 +236,7 @@ def _closed(session, method):
     # Paid: looking again is fine (200); paying again is refused (409).
     return _message(200 if method == "GET" else 409, "This payment is complete",
                     "Thank you: this checkout has already been paid, and it cannot be paid "
-                    "twice.", link=domain.success_redirect(session) or _back_url(session),
+                    "twice.", link=checkout.success_redirect(session) or _back_url(session),
                     session=session)
 
 
