@@ -1,131 +1,21 @@
-"""The built-in Stripe sandbox, driven the way the shop drives Stripe: the real stripe
-library against the live server, the hosted page over HTTP, and signed webhooks caught
-by a small receiver of our own."""
+"""The built-in Stripe sandbox's API, driven the way the shop drives Stripe: the real
+stripe library against the live server, refunds, and signed webhooks caught by a small
+receiver of our own; and the wire format underneath."""
 import json
-import re
-import threading
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 import stripe
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request
 
-from tests.helpers import csrf_token
+from tests.sandbox_helpers import (  # noqa: F401 (fixtures by name)
+    CANCEL_URL, DECLINED_CARD, GOOD_CARD, SUCCESS_URL, pay, pay_url, receiver, sandbox,
+    session_params, stripe_client, verified,
+)
 from webshop.models.payments import SandboxObject
 from webshop.payments.sandbox import deliver_event, sign_payload, wait_for_deliveries
 from webshop.payments.sandbox.params import parse_params
-
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-SUCCESS_URL = "http://shop.test/orders/W-1001?session={CHECKOUT_SESSION_ID}"
-CANCEL_URL = "http://shop.test/checkout/cancelled/W-1001"
-
-
-class WebhookReceiver:
-    """A tiny HTTP endpoint in a thread: records each delivery and answers with the
-    statuses queued in `statuses` (then 200), after `delay` seconds."""
-
-    def __init__(self):
-        self.deliveries = []  # (headers, body)
-        self.statuses = []
-        self.delay = 0.0
-        self._changed = threading.Condition()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/hooks/stripe"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def _app(self, environ, start_response):
-        request = Request(environ)
-        body = request.get_data()
-        time.sleep(self.delay)
-        with self._changed:
-            self.deliveries.append((dict(request.headers), body))
-            status = self.statuses.pop(0) if self.statuses else 200
-            self._changed.notify_all()
-        start_response(f"{status} Answer", [("Content-Type", "text/plain")])
-        return [b"received"]
-
-    def wait_for(self, count, timeout=5.0):
-        with self._changed:
-            self._changed.wait_for(lambda: len(self.deliveries) >= count, timeout)
-        return len(self.deliveries) >= count
-
-    def events(self, event_type=None):
-        events = [json.loads(body) for _, body in self.deliveries]
-        return [e for e in events if event_type is None or e["type"] == event_type]
-
-    def stop(self):
-        self._server.shutdown()
-
-
-@pytest.fixture
-def receiver():
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.stop()
-
-
-SANDBOX_SETTINGS = ("BASE_URL", "STRIPE_SANDBOX_WEBHOOK_URL", "STRIPE_SANDBOX_RETRY_DELAYS")
-
-
-@pytest.fixture
-def sandbox(app, live_server, receiver):
-    """The app's external URL is the live server; webhooks go to `receiver`, retried fast."""
-    saved = {key: app.config[key] for key in SANDBOX_SETTINGS if key in app.config}
-    app.config.update(BASE_URL=live_server, STRIPE_SANDBOX_WEBHOOK_URL=receiver.url,
-                      STRIPE_SANDBOX_RETRY_DELAYS=(0.05, 0.05, 0.1, 0.1, 0.1))
-    yield live_server
-    assert wait_for_deliveries(10)
-    for key in SANDBOX_SETTINGS:
-        app.config.pop(key, None)
-    app.config.update(saved)
-
-
-@pytest.fixture
-def stripe_client(sandbox):
-    return stripe.StripeClient("sk_test_sandbox",
-                               base_addresses={"api": sandbox + "/_sandbox/stripe"})
-
-
-def session_params(**overrides):
-    metadata = {"order_number": "W-1001"}
-    params = {
-        "mode": "payment",
-        "line_items": [
-            {"price_data": {"currency": "eur", "unit_amount": 1250,
-                            "product_data": {"name": "Stoneware mug (Blue)"}}, "quantity": 2},
-            {"price_data": {"currency": "eur", "unit_amount": 495,
-                            "product_data": {"name": "Standard delivery"}}, "quantity": 1},
-        ],
-        "success_url": SUCCESS_URL,
-        "cancel_url": CANCEL_URL,
-        "customer_email": "ada@example.com",
-        "client_reference_id": "W-1001",
-        "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
-        "expires_at": int(time.time()) + 3600,
-    }
-    params.update(overrides)
-    return params
-
-
-def pay_url(session):
-    return "/_sandbox/stripe/pay/" + session.id
-
-
-def pay(client, session, card, **fields):
-    token = csrf_token(client, pay_url(session))
-    return client.post(pay_url(session), data={"csrf_token": token, "card_number": card,
-                                               "expiry": "12 / 34", "cvc": "123", **fields})
-
-
-def verified(app, headers, body):
-    """The delivery as the shop's endpoint will read it: signature checked by the library."""
-    return stripe.Webhook.construct_event(body, headers["Stripe-Signature"],
-                                          app.config["STRIPE_WEBHOOK_SECRET"])
 
 
 # The API through the stripe library ----------------------------------------------------
@@ -259,150 +149,6 @@ def test_api_calls_need_an_api_key_and_answer_in_stripe_json(sandbox):
                         headers={"Authorization": "Bearer sk_test_anything"})
     assert status == 404 and "Unrecognized request URL" in body["error"]["message"]
 
-
-# The hosted payment page -----------------------------------------------------------------
-
-def test_the_payment_page_shows_the_order_and_a_card_form(stripe_client, client):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-
-    response = client.get(pay_url(session))
-
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "Stoneware mug (Blue)" in html and "Standard delivery" in html
-    assert re.search(r'<input[^>]*name="card_number"', html)
-    assert re.search(r'<input[^>]*name="expiry"', html) and re.search(r'<input[^>]*name="cvc"', html)
-    button = re.search(r"<button[^>]*>\s*([^<]*?)\s*</button>", html).group(1)
-    assert button == "Pay €29.95"
-    assert f'href="{CANCEL_URL}"' in html
-    assert "Test mode — Stripe sandbox" in html and "4242 4242 4242 4242" in html
-    assert 'name="csrf_token"' in html
-    # Nothing inline (the CSP forbids it), and its own stylesheet is served.
-    assert "<script" not in html and "<style" not in html and " style=" not in html
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', html).group(1)
-    assert stylesheet.startswith("/_sandbox/stripe/static/")
-    css = client.get(stylesheet)
-    assert css.status_code == 200 and css.mimetype == "text/css"
-
-
-def test_paying_with_the_good_test_card_completes_the_session(stripe_client, client, receiver,
-                                                              app):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-
-    response = pay(client, session, GOOD_CARD)
-
-    assert response.status_code == 303
-    assert response.headers["Location"] == SUCCESS_URL.replace("{CHECKOUT_SESSION_ID}", session.id)
-    paid = stripe_client.v1.checkout.sessions.retrieve(
-        session.id, params={"expand": ["payment_intent"]})
-    assert paid.status == "complete" and paid.payment_status == "paid" and paid.url is None
-    intent = paid.payment_intent
-    assert intent.id.startswith("pi_") and intent.status == "succeeded"
-    assert intent.amount == 2995 and intent.currency == "eur"
-    assert intent.metadata.to_dict() == {"order_number": "W-1001"}
-    charge = stripe_client.v1.charges.retrieve(intent.latest_charge)
-    assert charge.id.startswith("ch_") and charge.paid and charge.payment_intent == intent.id
-
-    assert receiver.wait_for(1)
-    headers, body = receiver.deliveries[0]
-    event = verified(app, headers, body)
-    assert event.type == "checkout.session.completed"
-    completed = event.data.object
-    assert completed.id == session.id and completed.payment_status == "paid"
-    assert completed.payment_intent == intent.id and completed.amount_total == 2995
-    assert completed.metadata.to_dict() == {"order_number": "W-1001"}
-
-
-def test_a_session_cannot_be_paid_twice(stripe_client, client, receiver):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-    token = csrf_token(client, pay_url(session))
-    assert pay(client, session, GOOD_CARD).status_code == 303
-
-    again = client.post(pay_url(session), data={"csrf_token": token, "card_number": GOOD_CARD})
-
-    assert again.status_code == 409
-    assert "already been paid" in again.get_data(as_text=True)
-    page = client.get(pay_url(session)).get_data(as_text=True)
-    assert "This payment is complete" in page and 'name="card_number"' not in page
-    assert wait_for_deliveries(5)
-    assert [e["type"] for e in receiver.events()] == ["checkout.session.completed"]
-    with pytest.raises(stripe.InvalidRequestError):
-        stripe_client.v1.checkout.sessions.expire(session.id)
-
-
-def test_two_payments_at_once_charge_only_once(stripe_client, app, receiver):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-    clients = [app.test_client() for _ in range(2)]
-    tokens = [csrf_token(c, pay_url(session)) for c in clients]
-    start, statuses = threading.Barrier(2), []
-
-    def shopper(c, token):
-        start.wait()
-        statuses.append(c.post(pay_url(session), data={"csrf_token": token,
-                                                       "card_number": GOOD_CARD}).status_code)
-
-    threads = [threading.Thread(target=shopper, args=pair) for pair in zip(clients, tokens)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-
-    assert sorted(statuses) == [303, 409]
-    assert wait_for_deliveries(5)
-    assert [e["type"] for e in receiver.events()] == ["checkout.session.completed"]
-
-
-def test_the_declined_test_card_is_declined_and_the_session_stays_open(stripe_client, client,
-                                                                       receiver, app):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-
-    response = pay(client, session, DECLINED_CARD)
-
-    assert response.status_code == 402
-    html = response.get_data(as_text=True)
-    assert "Your card was declined." in html and 'name="card_number"' in html
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
-    assert receiver.wait_for(1)
-    event = verified(app, *receiver.deliveries[0])
-    assert event.type == "payment_intent.payment_failed"
-    intent = event.data.object
-    assert intent.last_payment_error.message == "Your card was declined."
-    assert intent.metadata.to_dict() == {"order_number": "W-1001"}
-
-    # Trying again with a good card pays through the same payment intent.
-    assert pay(client, session, GOOD_CARD).status_code == 303
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).payment_intent == intent.id
-
-
-def test_a_mistyped_card_number_is_refused_before_anything_happens(stripe_client, client, receiver):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-
-    response = pay(client, session, "4242 4242 4242 4241")
-
-    assert response.status_code == 422
-    assert "Your card number is invalid." in response.get_data(as_text=True)
-    assert pay(client, session, GOOD_CARD, expiry="13/99").status_code == 422
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
-    assert wait_for_deliveries(5) and receiver.deliveries == []
-
-
-def test_the_payment_form_needs_its_csrf_token(stripe_client, client):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-
-    response = client.post(pay_url(session), data={"card_number": GOOD_CARD})
-
-    assert response.status_code == 400
-    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
-
-
-def test_an_expired_session_shows_a_clear_page(stripe_client, client):
-    session = stripe_client.v1.checkout.sessions.create(params=session_params())
-    stripe_client.v1.checkout.sessions.expire(session.id)
-
-    page = client.get(pay_url(session))
-    assert page.status_code == 410 and 'name="card_number"' not in page.get_data(as_text=True)
-    assert client.get("/_sandbox/stripe/pay/cs_test_unknown").status_code == 404
 
 
 # Refunds -------------------------------------------------------------------------------------
