@@ -98,6 +98,8 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES + 1024 * 1024
     PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
     LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
+    # The password `flask seed-demo` gives the demo staff account when it creates it.
+    DEMO_STAFF_PASSWORD = env("DEMO_STAFF_PASSWORD", "staff-demo-password")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 
 from tests.factories import make_category, make_order, make_product, make_user
 from tests.helpers import csrf_token
-from webshop import merchandising, catalog
+from webshop import catalog
 from webshop.admin.product_forms import format_decimal, parse_money
-from webshop.demo_data import thumbnail_name
+from webshop.media import thumbnail_name
+from webshop.merchandising import products as merchandising  # where _check_unique is looked up
 from webshop.models import AuditLog, Category, Product, ProductImage, ProductVariant
 
 PASSWORD = "correct horse battery"

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Optional
 
-from flask import current_app, g, render_template
-from markupsafe import Markup
+from flask import current_app, g
 from sqlalchemy import and_, bindparam, case, event, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
@@ -77,18 +76,26 @@ def first_image():
     )
 
 
-def _card_columns():
-    variants = (
+def variant_totals():
+    """Per product: its price range, currency, total stock, number of variants and first
+    variant id, as a subquery to join on product_id (shop cards and admin rows)."""
+    return (
         select(
             ProductVariant.product_id,
             func.min(ProductVariant.price).label("price_min"),
             func.max(ProductVariant.price).label("price_max"),
             func.min(ProductVariant.currency).label("currency"),
             func.sum(ProductVariant.stock).label("stock"),
+            func.count().label("variant_count"),
+            func.min(ProductVariant.id).label("variant_id"),
         )
         .group_by(ProductVariant.product_id)
         .subquery()
     )
+
+
+def _card_columns():
+    variants = variant_totals()
     stmt = select(
         Product.id, Product.slug, Product.name, variants.c.price_min, variants.c.price_max,
         variants.c.currency, variants.c.stock, first_image().label("image"),
@@ -258,11 +265,6 @@ def categories():
     return cached(("categories",), load)
 
 
-def category_nav():
-    """The header's category links, rendered once per catalogue version."""
-    return render_cached(("nav",), "shop/_category_nav.html", lambda: {"categories": categories()})
-
-
 def category_by_slug(slug):
     return next((c for c in categories() if c["slug"] == slug), None)
 
@@ -352,11 +354,6 @@ def cached(key_parts, load):
         local["entries"].clear()
     local["entries"][key] = value
     return value
-
-
-def render_cached(key_parts, template, load_context):
-    """A rendered fragment through the cache; load_context() runs only on a miss."""
-    return Markup(cached(key_parts, lambda: render_template(template, **load_context())))
 
 
 CATALOG_MODELS = (Category, Product, ProductImage, ProductVariant)

@@ -15,7 +15,7 @@ MIN_PASSWORD_LENGTH = 8
 @with_appcontext
 def seed_demo_command():
     """Load the demo catalogue and a staff user (safe to run again)."""
-    from webshop.demo_data import seed_demo
+    from webshop.demo.seed import seed_demo
 
     counts = seed_demo(db.session, current_app.config["UPLOAD_DIR"],
                        current_app.config["SHOP_CURRENCY"])

@@ -11,20 +11,17 @@ from webshop import catalog, merchandising
 from webshop.extensions import db
 from webshop.models import ProductVariant
 from webshop.models.audit import record
+from webshop.validation import ValidationError
 
 MAX_STOCK = merchandising.MAX_STOCK  # a typo guard (and far below the column's limit)
 MAX_REASON = 200
 
 
-class StockError(ValueError):
+class StockError(ValidationError):
     """A stock change that cannot be made; str(error) is what staff read.
 
     `field` is the form field it belongs next to: delta, set_to or reason.
     """
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def adjust_stock(variant_id, reason, actor, delta=None, new_value=None):

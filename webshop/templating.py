@@ -8,6 +8,9 @@ and filled in after the view, in one pass over the HTML.
 """
 from flask import get_flashed_messages, render_template, session, url_for
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from webshop import catalog, media
 
 # ISO 4217 currencies without minor units; everything else here has two decimals.
 ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
@@ -30,9 +33,19 @@ def format_money(amount, currency="EUR"):
 def media_url(filename, thumb=False):
     """URL of an uploaded or generated image; `thumb` picks its small rendition."""
     if thumb:
-        stem, _, ext = filename.rpartition(".")
-        filename = f"{stem}.thumb.{ext}"
+        filename = media.thumbnail_name(filename)
     return url_for("shop.media", filename=filename)
+
+
+def render_cached(key_parts, template, load_context):
+    """A rendered fragment through the catalogue's cache; load_context() runs only on a miss."""
+    return Markup(catalog.cached(key_parts, lambda: render_template(template, **load_context())))
+
+
+def category_nav():
+    """The header's category links, rendered once per catalogue version."""
+    return render_cached(("nav",), "shop/_category_nav.html",
+                         lambda: {"categories": catalog.categories()})
 
 
 CSRF_SLOT = "__CSRF_TOKEN__"
@@ -60,13 +73,12 @@ def fill_slots(response):
 
 
 def init_app(app):
-    from webshop import catalog
     from webshop.extensions import htmx
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["stock_state"] = catalog.stock_state
     app.jinja_env.globals["htmx"] = htmx
-    app.jinja_env.globals["category_nav"] = catalog.category_nav
+    app.jinja_env.globals["category_nav"] = category_nav
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
     app.jinja_env.trim_blocks = True

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webshop import catalog, inventory, merchandising
+from webshop import catalog, inventory, media, merchandising
 from webshop.admin import bp
 from webshop.admin.product_forms import (
     CategoryForm, CategoryRenameForm, ImageForm, ProductForm, StockForm, format_decimal,
@@ -43,7 +43,7 @@ def low_stock_threshold():
 
 
 def max_image_bytes():
-    return current_app.config.get("MAX_IMAGE_BYTES", merchandising.DEFAULT_MAX_IMAGE_BYTES)
+    return current_app.config["MAX_IMAGE_BYTES"]
 
 
 # --- the product list -----------------------------------------------------------------
@@ -174,7 +174,7 @@ def _edit_page(product, form=None, image_form=None, status=None):
         "admin/products/edit.html", product=product, form=form, image_form=image_form,
         threshold=low_stock_threshold(), times_ordered=merchandising.times_ordered(product.id),
         variant_stock={str(v.id): v.stock for v in product.variants},
-        max_image_size=merchandising.file_size_label(max_image_bytes()),
+        max_image_size=media.file_size_label(max_image_bytes()),
         next_url=url_for("admin.product_edit", product_id=product.id) + "#stock",
     ), status
 
@@ -251,7 +251,7 @@ def product_image_upload(product_id):
     if image_form.validate_on_submit():
         try:
             merchandising.add_image(product.id, image_form.image.data, current_user,
-                              alt=image_form.alt.data)
+                                    alt=image_form.alt.data)
         except merchandising.CatalogError as error:
             image_form.image.errors = [*image_form.image.errors, str(error)]
         else:
@@ -279,7 +279,7 @@ def too_large(error):
         if product is not None:
             image_form = ImageForm(formdata=None)
             image_form.image.errors = [f"The file is too large: upload an image of at most "
-                                       f"{merchandising.file_size_label(max_image_bytes())}."]
+                                       f"{media.file_size_label(max_image_bytes())}."]
             return _edit_page(product, image_form=image_form, status=413)
     # Elsewhere in the admin, the shop's usual error page (as webshop.errors renders it).
     template = "errors/_message.html" if htmx else "errors/error.html"

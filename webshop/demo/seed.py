@@ -1,0 +1,115 @@
+"""`flask seed-demo`: create whatever part of the demo catalogue, its image files and
+the demo staff user is missing."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import current_app
+from sqlalchemy import select
+
+from webshop.demo.artwork import write_demo_images
+from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
+from webshop.models import Category, Product, ProductImage, ProductVariant, User
+
+
+def _counter():
+    return {"created": 0, "existing": 0}
+
+
+def seed_demo(session, upload_dir, currency, staff_password=None):
+    """Create whatever part of the demo catalogue and the demo staff user is missing.
+
+    Idempotent: categories are matched by slug, products by slug, variants by SKU,
+    image rows by (product, filename) and the staff user by email; existing rows are
+    never modified (stock sold since the last run stays as it is), and an image file is
+    drawn only if it is missing on disk. Commits once, at the end.
+
+    currency: the ISO code for new variants (the app's SHOP_CURRENCY).
+    staff_password: for a newly created staff user; defaults to the app's
+    DEMO_STAFF_PASSWORD setting (config.py: the environment's, else "staff-demo-password").
+
+    Returns counts, e.g. {"categories": {"created": 6, "existing": 0}, "products": ...,
+    "variants": ..., "images": ... (rows), "image_files": {"written": n, "existing": m},
+    "staff": {"email", "password", "created"}}.
+    """
+    currency = currency.upper()
+    result = {name: _counter() for name in ("categories", "products", "variants", "images")}
+    result["image_files"] = {"written": 0, "existing": 0}
+
+    categories = {
+        c.slug: c for c in session.scalars(
+            select(Category).where(Category.slug.in_([c["slug"] for c in CATEGORIES]))
+        )
+    }
+    for data in CATEGORIES:
+        if data["slug"] in categories:
+            result["categories"]["existing"] += 1
+            continue
+        category = Category(**data)
+        session.add(category)
+        categories[data["slug"]] = category
+        result["categories"]["created"] += 1
+
+    products = {
+        p.slug: p for p in session.scalars(
+            select(Product).where(Product.slug.in_([p.slug for p in PRODUCTS]))
+        )
+    }
+    all_skus = [v.sku for p in PRODUCTS for v in p.variants]
+    known_skus = set(session.scalars(
+        select(ProductVariant.sku).where(ProductVariant.sku.in_(all_skus))
+    ))
+    existing_ids = [p.id for p in products.values()]
+    known_images = set()
+    if existing_ids:
+        known_images = {tuple(row) for row in session.execute(
+            select(ProductImage.product_id, ProductImage.filename)
+            .where(ProductImage.product_id.in_(existing_ids))
+        )}
+
+    for demo in PRODUCTS:
+        product = products.get(demo.slug)
+        if product is None:
+            product = Product(
+                slug=demo.slug, name=demo.name, description=demo.description,
+                category=categories[demo.category], active=True, featured=demo.featured,
+                option_names=list(demo.option_names),
+            )
+            session.add(product)
+            result["products"]["created"] += 1
+        else:
+            result["products"]["existing"] += 1
+
+        for variant in demo.variants:
+            if variant.sku in known_skus:
+                result["variants"]["existing"] += 1
+                continue
+            product.variants.append(ProductVariant(
+                sku=variant.sku, option_values=dict(variant.option_values),
+                price=variant.price, currency=currency, stock=variant.stock,
+                position=variant.position,
+            ))
+            result["variants"]["created"] += 1
+
+        for position, filename in enumerate(demo.image_names):
+            if product.id is not None and (product.id, filename) in known_images:
+                result["images"]["existing"] += 1
+                continue
+            alt = demo.name if position == 0 else f"{demo.name}, alternative view"
+            product.images.append(ProductImage(filename=filename, alt=alt, position=position))
+            result["images"]["created"] += 1
+
+    # Drawing and encoding release the GIL, so a few threads make the first seed quick.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for written, present in pool.map(lambda demo: write_demo_images(demo, upload_dir),
+                                         PRODUCTS):
+            result["image_files"]["written"] += written
+            result["image_files"]["existing"] += present
+
+    password = staff_password or current_app.config["DEMO_STAFF_PASSWORD"]
+    staff = session.scalar(select(User).where(User.email == DEMO_STAFF_EMAIL))
+    if staff is None:
+        session.add(User(DEMO_STAFF_EMAIL, password=password, role="staff"))
+    result["staff"] = {"email": DEMO_STAFF_EMAIL, "password": password, "created": staff is None}
+
+    session.commit()
+    return result

@@ -1,0 +1,150 @@
+"""Image files: what an upload may be, how a picture is resized and stored, and where.
+
+Every product image is stored twice under the upload folder: the full-size WebP whose
+relative name goes into `ProductImage.filename` (e.g. "products/stoneware-mug-1.webp",
+at most IMAGE_SIZE square) and a THUMB_SIZE thumbnail beside it whose name is derived,
+never stored: `thumbnail_name("products/x-1.webp") == "products/x-1.thumb.webp"`.
+
+Nothing here knows about products or the database; callers decide which files belong
+to what (webshop.merchandising for uploads, webshop.demo for the demo catalogue).
+"""
+import io
+import logging
+import os
+import posixpath
+import secrets
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
+
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+MAX_IMAGE_PIXELS = 50_000_000   # a small file can still decode to gigabytes (a "bomb")
+IMAGE_SIZE = 800
+THUMB_SIZE = 400
+WEBP_QUALITY = 80
+WEBP_METHOD = 2  # at this size as small as method 4 (the default), twice as fast
+PRODUCT_IMAGE_DIR = "products"
+
+
+class ImageError(ValueError):
+    """An upload that is not an image we can use; str(error) is what staff read."""
+
+
+# --- names and paths ------------------------------------------------------------------
+
+def thumbnail_name(filename):
+    """The thumbnail's name for a stored image name: 'products/x-1.webp' -> 'products/x-1.thumb.webp'.
+
+    Thumbnails are never recorded in the database; every template and upload handler
+    derives the name with this function, so the rule lives in one place.
+    """
+    root, ext = posixpath.splitext(filename)
+    return f"{root}.thumb{ext or '.webp'}"
+
+
+def new_product_image_name(slug):
+    """A fresh, unguessable name for an uploaded picture of the product with this slug."""
+    return f"{PRODUCT_IMAGE_DIR}/{slug[:60]}-{secrets.token_hex(8)}.webp"
+
+
+def upload_path(filename, upload_dir=None):
+    """Where a stored name lives on disk (under UPLOAD_DIR unless told otherwise)."""
+    return os.path.join(upload_dir or current_app.config["UPLOAD_DIR"], *filename.split("/"))
+
+
+def files_present(filename, upload_dir=None):
+    """Whether an image and its thumbnail are both on disk."""
+    return all(os.path.exists(upload_path(name, upload_dir))
+               for name in (filename, thumbnail_name(filename)))
+
+
+def remove_files(filename, upload_dir=None):
+    """Delete an image and its thumbnail; a file already gone or left behind is logged,
+    not raised (untidy, not a failure)."""
+    for name in (filename, thumbnail_name(filename)):
+        try:
+            os.remove(upload_path(name, upload_dir))
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            log.warning("could not remove %s: %s", name, error)
+
+
+# --- reading an upload ------------------------------------------------------------------
+
+def file_size_label(size):
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def read_image(stream, max_bytes):
+    """The uploaded file as a Pillow image, checked: a real JPEG, PNG, WebP or GIF of at
+    most max_bytes and MAX_IMAGE_PIXELS. Raises ImageError otherwise."""
+    data = stream.read(max_bytes + 1)
+    if not data:
+        raise ImageError("The file is empty. Choose an image file.")
+    if len(data) > max_bytes:
+        raise ImageError(f"The image is larger than {file_size_label(max_bytes)}. "
+                         "Upload a smaller one.")
+    not_an_image = ImageError("That file is not an image we can use: upload a JPEG, PNG, "
+                              "WebP or GIF.")
+    try:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
+            if probe.width * probe.height > MAX_IMAGE_PIXELS:
+                raise ImageError("The image has too many pixels. Upload a smaller one.")
+            probe.verify()  # checks the file's structure without decoding it all
+        image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+        image.load()  # verify() leaves its image unusable: decode a fresh one
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError, EOFError):
+        raise not_an_image from None
+    return image
+
+
+def prepare_image(image):
+    """Upright, RGB (transparency on white), at most IMAGE_SIZE on its longer side."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        image = image.convert("RGB")
+    image.thumbnail((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
+    return image
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def _save_webp(image, path):
+    """Write atomically, so an interrupted run never leaves a truncated file that counts
+    as present on the next one."""
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def save_with_thumbnail(image, upload_dir, filename):
+    """Save `image` as WebP at upload_dir/filename and its THUMB_SIZE square thumbnail at
+    upload_dir/thumbnail_name(filename). Returns how many files were written (0-2):
+    files already on disk are left alone."""
+    full_path = upload_path(filename, upload_dir)
+    thumb_path = upload_path(thumbnail_name(filename), upload_dir)
+    os.makedirs(os.path.dirname(full_path), exist_ok=True)
+    written = 0
+    if not os.path.exists(full_path):
+        _save_webp(image, full_path)
+        written += 1
+    if not os.path.exists(thumb_path):
+        thumb = image.convert("RGB")
+        # reducing_gap=1.0 lets Pillow halve by fast box reduction before resampling.
+        thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+        _save_webp(thumb, thumb_path)
+        written += 1
+    return written

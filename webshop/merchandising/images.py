@@ -1,0 +1,65 @@
+"""A product's pictures: checking and storing an upload, removing one, and deleting
+files no image row uses any more. The files themselves are webshop.media's business."""
+from flask import current_app
+from sqlalchemy import func, select
+
+from webshop import media
+from webshop.extensions import db
+from webshop.merchandising.rules import CatalogError
+from webshop.models import Product, ProductImage
+from webshop.models.audit import record
+
+
+def remove_image_files(filename, upload_dir=None):
+    """Delete an image's files unless another image row still uses them."""
+    if db.session.scalar(select(ProductImage.id).where(ProductImage.filename == filename).limit(1)):
+        return
+    media.remove_files(filename, upload_dir)
+
+
+def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None):
+    """Check an uploaded image, store it as WebP (media.IMAGE_SIZE) with a thumbnail under
+    products/ with a random name, and add it after the product's other images; commits.
+
+    Raises CatalogError (field "image"; nothing stored) for a file that is too large or
+    not an image.
+    """
+    max_bytes = max_bytes or current_app.config["MAX_IMAGE_BYTES"]
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise LookupError(f"No product {product_id}")
+    try:
+        image = media.prepare_image(media.read_image(stream, max_bytes))
+    except media.ImageError as error:
+        raise CatalogError(str(error), "image") from None
+    filename = media.new_product_image_name(product.slug)
+    media.save_with_thumbnail(image, upload_dir or current_app.config["UPLOAD_DIR"], filename)
+    try:
+        position = db.session.scalar(
+            select(func.coalesce(func.max(ProductImage.position) + 1, 0))
+            .where(ProductImage.product_id == product.id))
+        row = ProductImage(product_id=product.id, filename=filename,
+                           alt=(alt or "").strip()[:255], position=position)
+        db.session.add(row)
+        db.session.flush()
+        record(db.session, "product.image_add", "product", product.id, actor,
+               after={"image": filename})
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        remove_image_files(filename, upload_dir)
+        raise
+    return row
+
+
+def remove_image(product_id, image_id, actor, upload_dir=None):
+    """Remove one of a product's images and its files; commits."""
+    image = db.session.get(ProductImage, image_id)
+    if image is None or image.product_id != product_id:
+        raise LookupError(f"No image {image_id} on product {product_id}")
+    filename = image.filename
+    record(db.session, "product.image_remove", "product", product_id, actor,
+           before={"image": filename})
+    db.session.delete(image)
+    db.session.commit()
+    remove_image_files(filename, upload_dir)
