@@ -11,9 +11,10 @@ from sqlalchemy import select, update
 from tests.factories import make_category, make_order, make_product, make_user
 from tests.helpers import csrf_token
 from webshop import catalog
-from webshop.admin.product_forms import format_decimal, parse_money
+from webshop.admin.product_forms import parse_money
 from webshop.media import thumbnail_name
 from webshop.merchandising import products as merchandising  # where _check_unique is looked up
+from webshop.money import decimal_amount as format_decimal
 from webshop.models import AuditLog, Category, Product, ProductImage, ProductVariant
 
 PASSWORD = "correct horse battery"

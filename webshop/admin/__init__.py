@@ -41,4 +41,4 @@ def admin_only(view):
 
 def register_views():
     """Import the modules that attach their views to `bp` (called once by the factory)."""
-    from webshop.admin import customers, dashboard, orders, products, staff  # noqa: F401
+    from webshop.admin import customers, dashboard, orders, products, categories, staff  # noqa: F401

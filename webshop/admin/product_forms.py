@@ -1,10 +1,8 @@
 """Forms of the catalogue admin (products and their variants, stock, images, categories),
 and the money input they share: staff type a price as a decimal ("12.50"), the shop
-keeps integer minor units (1250), and an existing price is shown again as "12.50".
+keeps integer minor units (1250), and an existing price is shown again as "12.50"
+(reading and writing the decimal are webshop.money's; the price ceiling is the admin's).
 """
-import re
-from decimal import Decimal, InvalidOperation
-
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,51 +13,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webshop.merchandising import MAX_PRICE, MAX_STOCK
-from webshop.templating import ZERO_DECIMAL
-
-_DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+from webshop.money import decimal_amount, parse_amount
 
 
 def parse_money(text, currency="EUR"):
-    """'12.50' -> 1250 (minor units). Raises ValueError with a message staff can act on.
-
-    Accepts a comma as the decimal mark ("12,50"); refuses negatives, more decimals
-    than the currency has, and anything that is not a plain number.
-    """
-    zero_decimal = (currency or "EUR").upper() in ZERO_DECIMAL
-    example = "1250" if zero_decimal else "12.50"
-    value = (text or "").strip().replace(" ", "")
-    if not value:
-        raise ValueError(f"Enter a price, e.g. {example}.")
-    if "," in value and "." not in value and value.count(",") == 1:
-        value = value.replace(",", ".")
-    if value.startswith("-"):
-        raise ValueError("A price cannot be negative.")
-    if not _DECIMAL.fullmatch(value):
-        raise ValueError(f"Enter the price as a number, e.g. {example}.")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:  # the pattern above should make this unreachable
-        raise ValueError(f"Enter the price as a number, e.g. {example}.") from None
-    places = 0 if zero_decimal else 2
-    if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise ValueError("Whole amounts only, e.g. 1250." if zero_decimal
-                         else "Use at most two decimal places, e.g. 12.50.")
-    minor = int(amount.scaleb(places))
+    """'12.50' -> 1250 (minor units), as money.parse_amount reads it, up to MAX_PRICE.
+    Raises ValueError with a message staff can act on."""
+    minor = parse_amount(text, currency)
     if minor > MAX_PRICE:
-        raise ValueError(f"Enter a price up to {format_decimal(MAX_PRICE, currency)}.")
+        raise ValueError(f"Enter a price up to {decimal_amount(MAX_PRICE, currency)}.")
     return minor
-
-
-def format_decimal(amount, currency="EUR"):
-    """1250 -> '12.50': a price as staff type it (format_money is for display)."""
-    if amount is None:
-        return ""
-    if (currency or "EUR").upper() in ZERO_DECIMAL:
-        return str(amount)
-    sign = "-" if amount < 0 else ""
-    amount = abs(int(amount))
-    return f"{sign}{amount // 100}.{amount % 100:02d}"
 
 
 def shop_currency():
@@ -77,7 +40,7 @@ class MoneyField(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return format_decimal(self.data, shop_currency())
+        return decimal_amount(self.data, shop_currency())
 
 
 def stock_field(label, **kwargs):
@@ -147,7 +110,7 @@ class ProductForm(FlaskForm):
             if not sub.sku.data and not sub.sku.errors:
                 sub.sku.errors.append("Enter a SKU.")
             if sub.price.data is None and not sub.price.errors:
-                sub.price.errors.append(f"Enter a price, e.g. {format_decimal(1250, shop_currency())}.")
+                sub.price.errors.append(f"Enter a price, e.g. {decimal_amount(1250, shop_currency())}.")
             values = [v.strip() for v in (sub.options.data or "").split("/") if v.strip()]
             if not names and values:
                 sub.options.errors.append("Name the options first (e.g. Size), above.")

@@ -1,4 +1,4 @@
-"""Admin: the catalogue (products, variants, stock, images, categories) and the audit log.
+"""Admin: the catalogue (products, variants, stock, images) and the audit log.
 
 Routes parse the request, call one domain function (webshop.catalog, webshop.inventory)
 with the acting user, and render. Form pages answer 422 when a form has errors and 303
@@ -13,14 +13,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from webshop import catalog, inventory, media, merchandising
 from webshop.admin import bp
-from webshop.admin.product_forms import (
-    CategoryForm, CategoryRenameForm, ImageForm, ProductForm, StockForm, format_decimal,
-    sync_list_errors,
-)
-from webshop.auth.routes import safe_next, show_error
+from webshop.admin.product_forms import ImageForm, ProductForm, StockForm, sync_list_errors
+from webshop.auth.routes import safe_next
 from webshop.extensions import db, htmx
-from webshop.models import AuditLog, Category, ProductVariant
+from webshop.models import AuditLog, ProductVariant
 from webshop.models.base import as_utc
+from webshop.money import decimal_amount
 from webshop.pagination import PageOutOfRange, page_number
 
 PRODUCTS_PER_PAGE = 50
@@ -29,7 +27,7 @@ AUDIT_PER_PAGE = 50
 
 @bp.context_processor
 def catalogue_helpers():
-    return {"format_decimal": format_decimal, "admin_stock_state": merchandising.admin_stock_state,
+    return {"format_decimal": decimal_amount, "admin_stock_state": merchandising.admin_stock_state,
             "as_utc": as_utc}
 
 
@@ -329,82 +327,6 @@ def variant_stock(variant_id):
         flash("Stock not changed: " + " ".join(
             e for field in (form.delta, form.set_to, form.reason) for e in field.errors), "error")
     return redirect(safe_back(url_for("admin.product_edit", product_id=product_id) + "#stock"), 303)
-
-
-# --- categories -----------------------------------------------------------------------
-
-def _categories_page(form=None, rename_forms=None, status=None):
-    rows = merchandising.admin_categories()
-    forms = rename_forms or {}
-    for row in rows:
-        if row.id not in forms:
-            forms[row.id] = CategoryRenameForm(
-                formdata=None, prefix=f"c{row.id}", data={"name": row.name, "slug": row.slug})
-    form = form or CategoryForm(formdata=None)
-    if status is None:
-        has_errors = form.errors or any(f.errors for f in forms.values())
-        status = 422 if has_errors else 200
-    return render_template("admin/categories/index.html", rows=rows, form=form,
-                           rename_forms=forms), status
-
-
-@bp.route("/categories", methods=["GET", "POST"])
-def categories():
-    form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            category = merchandising.create_category(
-                current_user, form.name.data, form.slug.data, form.description.data)
-        except merchandising.CatalogError as error:
-            show_error(form, error)
-        else:
-            flash(f"Category {category.name} was created.", "success")
-            return redirect(url_for("admin.categories"), 303)
-    return _categories_page(form if request.method == "POST" else None)
-
-
-@bp.post("/categories/<int:category_id>")
-def category_rename(category_id):
-    form = CategoryRenameForm(prefix=f"c{category_id}")
-    if form.validate_on_submit():
-        try:
-            category = merchandising.rename_category(category_id, current_user, form.name.data,
-                                               form.slug.data)
-        except LookupError:
-            abort(404, description="There is no such category.")
-        except merchandising.CatalogError as error:
-            show_error(form, error)
-        else:
-            flash(f"Category {category.name} was saved.", "success")
-            return redirect(url_for("admin.categories"), 303)
-    if db.session.get(Category, category_id) is None:
-        abort(404, description="There is no such category.")
-    return _categories_page(rename_forms={category_id: form}, status=422)
-
-
-@bp.post("/categories/<int:category_id>/move")
-def category_move(category_id):
-    direction = request.form.get("direction")
-    if direction not in ("up", "down"):
-        abort(400, description="Move a category up or down.")
-    try:
-        merchandising.move_category(category_id, direction, current_user)
-    except LookupError:
-        abort(404, description="There is no such category.")
-    return redirect(url_for("admin.categories"), 303)
-
-
-@bp.post("/categories/<int:category_id>/delete")
-def category_delete(category_id):
-    try:
-        merchandising.delete_category(category_id, current_user)
-    except LookupError:
-        abort(404, description="There is no such category.")
-    except merchandising.CatalogError as error:
-        flash(str(error), "error")
-    else:
-        flash("The category was deleted.", "success")
-    return redirect(url_for("admin.categories"), 303)
 
 
 # --- the audit log --------------------------------------------------------------------
