@@ -128,6 +128,62 @@ def client(app):
     return app.test_client()
 
 
+_UNSET = object()
+
+
+def _put_back(config, saved):
+    for key, value in saved.items():
+        if value is _UNSET:
+            config.pop(key, None)
+        else:
+            config[key] = value
+
+
+class Settings:
+    """Changes to the app's settings that last one test at most (the app is shared by
+    the whole run, so a setting left behind would change the tests that come after).
+
+    `settings(FREE_SHIPPING_OVER=0)` holds until the test ends;
+    `with settings(REDIS_URL=None): ...` holds for the block only.
+    A setting the app did not have before is removed again.
+    """
+
+    def __init__(self, config):
+        self._config = config
+        self._before_test = {}
+
+    def __call__(self, **values):
+        before = {key: self._config.get(key, _UNSET) for key in values}
+        for key, value in before.items():
+            self._before_test.setdefault(key, value)
+        self._config.update(values)
+        return _Restore(self._config, before)
+
+    def restore(self):
+        _put_back(self._config, self._before_test)
+        self._before_test = {}
+
+
+class _Restore:
+    def __init__(self, config, saved):
+        self._config, self._saved = config, saved
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        _put_back(self._config, self._saved)
+
+
+@pytest.fixture
+def settings(app):
+    """Change app settings for this test only: `settings(MAIL_PORT=25)`, or as a block:
+    `with settings(REDIS_URL=None): ...`. Everything is put back when the test ends."""
+    changes = Settings(app.config)
+    yield changes
+    changes.restore()
+
+
 class QueryCounter:
     def __init__(self):
         self.statements = []
@@ -159,16 +215,24 @@ def count_queries(app):
 
 
 @pytest.fixture(scope="session")
-def live_server(app):
-    """The app served over real HTTP on a free port, for the browser."""
+def http_server(app):
+    """The app served over real HTTP on a free port, for the whole run; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    # The Stripe sandbox is served by this server too; its webhooks come back here.
-    app.config["BASE_URL"] = url
-    yield url
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def live_server(http_server, settings):
+    """The URL of the app served over real HTTP, for the browser.
+
+    The Stripe sandbox is served by this server too: BASE_URL points here during the
+    test, so the sandbox's webhooks (and the links in emails) come back to it.
+    """
+    settings(BASE_URL=http_server)
+    return http_server
 
 
 CHROMIUM_ARGS = [
@@ -228,24 +292,19 @@ def smtp_server():
 
 
 @pytest.fixture
-def smtp_sink(app, smtp_server):
+def smtp_sink(settings, smtp_server):
     """The app sends its mail to the test SMTP server; returns the SmtpSink (emptied)."""
     sink = smtp_server.handler
     with sink.received:
         sink.messages.clear()
-    saved = {key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
-    yield sink
-    app.config.update(saved)
+    settings(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    return sink
 
 
 @pytest.fixture
-def fast_retries(app):
+def fast_retries(settings):
     """Jobs enqueued during the test retry after 1 s instead of minutes."""
-    saved = app.config["JOB_RETRY_INTERVALS"]
-    app.config["JOB_RETRY_INTERVALS"] = [1]
-    yield
-    app.config["JOB_RETRY_INTERVALS"] = saved
+    settings(JOB_RETRY_INTERVALS=[1])
 
 
 @pytest.fixture

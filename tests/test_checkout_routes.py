@@ -142,14 +142,11 @@ def test_guest_checkout_places_a_pending_order_and_hands_over_to_payment(
 
 
 def test_an_unreachable_payment_provider_keeps_the_order_and_offers_a_retry(
-        app, client, token, db):
+        settings, client, token, db):
     mug = make_product("Mug", price=1250, stock=5)
     add(client, token, mug.variants[0].id, 2)
-    before, app.config["BASE_URL"] = app.config["BASE_URL"], "http://127.0.0.1:9"
-    try:
+    with settings(BASE_URL="http://127.0.0.1:9"):
         response, _ = checkout(client, token)
-    finally:
-        app.config["BASE_URL"] = before
 
     order = db.session.scalar(select(Order))
     assert re.match(rf"/orders/{order.number}\?token=.+", response.headers["Location"])

@@ -95,8 +95,8 @@ def test_a_full_purchase_is_fulfilled_by_the_webhook(shop, db, smtp_sink, run_wo
     assert "Mug" in body and "€29.95" in body and f"/orders/{order.number}?token=" in body
 
 
-def test_the_success_redirect_alone_never_marks_an_order_paid(shop, app, db):
-    app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = "http://127.0.0.1:9/nowhere"
+def test_the_success_redirect_alone_never_marks_an_order_paid(shop, settings, db):
+    settings(STRIPE_SANDBOX_WEBHOOK_URL="http://127.0.0.1:9/nowhere")
     try:
         order, pay_path = check_out(shop, make_product("Mug", stock=5))
         landing = urlsplit(pay(shop, pay_path, GOOD_CARD).headers["Location"])
@@ -105,7 +105,6 @@ def test_the_success_redirect_alone_never_marks_an_order_paid(shop, app, db):
         assert "Pending" in page.get_data(as_text=True)
     finally:
         wait_for_deliveries(timeout=5)
-        app.config["STRIPE_SANDBOX_WEBHOOK_URL"] = None
 
 
 def test_a_declined_card_leaves_the_order_waiting_for_another_try(shop, db):

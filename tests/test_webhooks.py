@@ -16,11 +16,8 @@ SECRET = "whsec_test_secret"
 
 
 @pytest.fixture(autouse=True)
-def webhook_secret(app):
-    before = app.config["STRIPE_WEBHOOK_SECRET"]
-    app.config["STRIPE_WEBHOOK_SECRET"] = SECRET
-    yield
-    app.config["STRIPE_WEBHOOK_SECRET"] = before
+def webhook_secret(settings):
+    settings(STRIPE_WEBHOOK_SECRET=SECRET)
 
 
 def event(type_, obj, event_id=None):
