@@ -21,8 +21,10 @@ from sqlalchemy import event, text
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from tests.helpers import csrf_token, log_in_new_user
 from webshop import create_app, ratelimit, safe_cache
 from webshop.extensions import db as _db
+from webshop.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -126,6 +128,23 @@ def db(ctx):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def staff(db, client):
+    """The test client, logged in as staff@example.com (staff); `staff.token` is the
+    CSRF token for its forms."""
+    client.token = log_in_new_user(client)
+    return client
+
+
+@pytest.fixture
+def admin(db, client):
+    """The test client, logged in as boss@example.com (an admin); `admin.token` is the
+    CSRF token for its forms, `admin.me` the admin's user row."""
+    client.token = log_in_new_user(client, "boss@example.com", role="admin")
+    client.me = _db.session.scalar(_db.select(User).where(User.email == "boss@example.com"))
+    return client
 
 
 _UNSET = object()
@@ -233,6 +252,14 @@ def live_server(http_server, settings):
     """
     settings(BASE_URL=http_server)
     return http_server
+
+
+@pytest.fixture
+def shop(live_server, client, db):
+    """A shopper (the test client, `shop.token` its CSRF token) in a shop whose Stripe
+    sandbox and webhooks are live."""
+    client.token = csrf_token(client, "/login")
+    return client
 
 
 CHROMIUM_ARGS = [

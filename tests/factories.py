@@ -2,10 +2,13 @@
 import itertools
 import re
 
+from webshop import accounts
 from webshop.extensions import db
 from webshop.models import (
-    Category, Order, OrderItem, Product, ProductImage, ProductVariant, User,
+    Category, Customer, Order, OrderItem, Product, ProductImage, ProductVariant, User,
 )
+
+PASSWORD = "correct horse battery"  # every test user's, unless a test says otherwise
 
 _seq = itertools.count(1)
 
@@ -42,15 +45,29 @@ def make_product(name, price=1000, stock=10, category=None, description="", vari
     return product
 
 
-def make_user(email="shopper@example.com", password="correct horse battery", role="customer"):
+def make_user(email="shopper@example.com", password=PASSWORD, role="customer"):
+    """A user row only (no customer profile), as staff accounts are."""
     user = User(email, password=password, role=role)
     db.session.add(user)
     db.session.commit()
     return user
 
 
+def register_customer(email="shopper@example.com", password=PASSWORD, name="Sam Shopper"):
+    """A customer who signed up: a user with a customer profile, through the accounts domain."""
+    return accounts.register(email, password, name)
+
+
+def make_customer(name, email, user=None):
+    """A customer profile, as a guest checkout leaves one (or for `user`)."""
+    customer = Customer(name=name, email=email, user_id=user.id if user else None)
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
 def make_order(user=None, email=None, status="pending", total=2495, quantity=1, currency="EUR",
-               created_at=None, number=None):
+               created_at=None, paid_at=None, number=None):
     """An order with one line, for a registered user (user=...) or a guest (email=...).
 
     Written directly with the models (not through checkout), so it reserves no stock.
@@ -74,6 +91,8 @@ def make_order(user=None, email=None, status="pending", total=2495, quantity=1, 
     )
     if created_at is not None:
         order.created_at = created_at
+    if paid_at is not None:
+        order.paid_at = paid_at
     order.items.append(OrderItem(
         product_name=f"Test product {n}", option_values={}, sku=f"SKU-ORDER-{n}",
         unit_price=unit_price, quantity=quantity, line_total=line_total,

@@ -3,10 +3,8 @@ route is checked the day it is added."""
 import pytest
 
 from tests.factories import make_order, make_product, make_user
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, log_in_new_user
 from webshop.models import Customer
-
-PASSWORD = "correct horse battery"
 
 
 def admin_routes(app):
@@ -39,13 +37,6 @@ def visit(client, method, url, token):
     return client.post(url, data={"csrf_token": token})
 
 
-def login(client, email):
-    token = csrf_token(client, "/login")
-    response = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
-    return token
-
-
 def test_the_admin_has_routes_to_check(app):
     endpoints = {endpoint for endpoint, _, _ in admin_routes(app)}
     assert {"admin.dashboard", "admin.orders", "admin.products", "admin.customers",
@@ -61,15 +52,13 @@ def test_anonymous_visitors_are_sent_to_the_login_page(app, client, objects):
 
 
 def test_customers_get_403_everywhere(app, client, objects):
-    make_user("customer@example.com", password=PASSWORD, role="customer")
-    token = login(client, "customer@example.com")
+    token = log_in_new_user(client, "customer@example.com", role="customer")
     for endpoint, method, url in admin_routes(app):
         assert visit(client, method, url, token).status_code == 403, (endpoint, method)
 
 
 def test_staff_get_in_except_where_only_admins_may(app, client, objects):
-    make_user("staff@example.com", password=PASSWORD, role="staff")
-    token = login(client, "staff@example.com")
+    token = log_in_new_user(client, "staff@example.com", role="staff")
     for endpoint, method, url in admin_routes(app):
         status = visit(client, method, url, token).status_code
         if getattr(app.view_functions[endpoint], "admin_only", False):
@@ -81,8 +70,7 @@ def test_staff_get_in_except_where_only_admins_may(app, client, objects):
 
 
 def test_admins_get_in_everywhere(app, client, objects):
-    make_user("boss@example.com", password=PASSWORD, role="admin")
-    token = login(client, "boss@example.com")
+    token = log_in_new_user(client, "boss@example.com", role="admin")
     for endpoint, method, url in admin_routes(app):
         status = visit(client, method, url, token).status_code
         assert status not in (401, 403) and status < 500, (endpoint, method, status)
@@ -91,8 +79,7 @@ def test_admins_get_in_everywhere(app, client, objects):
 
 
 def test_admin_posts_need_a_csrf_token(app, client, objects):
-    make_user("boss@example.com", password=PASSWORD, role="admin")
-    login(client, "boss@example.com")
+    log_in_new_user(client, "boss@example.com", role="admin")
     for endpoint, method, url in admin_routes(app):
         if method == "POST":
             assert client.post(url, data={}).status_code == 400, endpoint

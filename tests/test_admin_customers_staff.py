@@ -5,19 +5,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_order, make_user
-from tests.helpers import csrf_token
-from tests.test_admin_orders import PASSWORD, log_in, page
+from tests.factories import PASSWORD, make_customer, make_order, make_user
+from tests.helpers import csrf_token, log_in_new_user, login, page
 from webshop import accounts
 from webshop.extensions import db as _db
-from webshop.models import AuditLog, Customer, User
-
-
-def make_customer(name, email, user=None):
-    customer = Customer(name=name, email=email, user_id=user.id if user else None)
-    _db.session.add(customer)
-    _db.session.commit()
-    return customer
+from webshop.models import AuditLog, User
 
 
 def order_for(customer, status, total):
@@ -25,19 +17,6 @@ def order_for(customer, status, total):
     order.customer_id = customer.id
     _db.session.commit()
     return order
-
-
-@pytest.fixture
-def staff(db, client):
-    client.token = log_in(client)
-    return client
-
-
-@pytest.fixture
-def admin(db, client):
-    client.token = log_in(client, "boss@example.com", role="admin")
-    client.me = _db.session.scalar(select(User).where(User.email == "boss@example.com"))
-    return client
 
 
 def fresh_user(db, email):
@@ -114,14 +93,14 @@ def test_customers_list_answers_in_a_bounded_number_of_queries(staff, db, count_
 # --- staff ---------------------------------------------------------------------------------------
 
 def test_the_staff_page_is_for_admins_only(db, client, app):
-    staff_token = log_in(client)
+    staff_token = log_in_new_user(client)
     assert client.get("/admin/staff").status_code == 403
     assert client.post("/admin/staff", data={"csrf_token": staff_token, "email": "x@example.com",
                                              "role": "admin"}).status_code == 403
     assert fresh_user(db, "x@example.com") is None
 
     boss = app.test_client()
-    log_in(boss, "boss@example.com", role="admin")
+    log_in_new_user(boss, "boss@example.com", role="admin")
     body = page(boss.get("/admin/staff"))
     assert "staff@example.com" in body and "boss@example.com" in body
 
@@ -148,9 +127,8 @@ def test_inviting_staff_sends_a_reset_link_to_choose_a_password(admin, db, smtp_
     chose = newcomer.post(link.group(1), data={"csrf_token": token, "password": "my own secret pw",
                                               "confirm": "my own secret pw"})
     assert chose.status_code == 303
-    login = newcomer.post("/login", data={"csrf_token": token, "email": "new.person@example.com",
-                                          "password": "my own secret pw"})
-    assert login.status_code == 303 and login.headers["Location"] == "/admin/"
+    logged_in = login(newcomer, "new.person@example.com", "my own secret pw")
+    assert logged_in.status_code == 303 and logged_in.headers["Location"] == "/admin/"
 
 
 def test_creating_staff_with_a_password_and_refusing_a_taken_email(admin, db):
@@ -198,19 +176,14 @@ def test_a_promoted_customer_gets_into_the_admin(admin, db, app):
 
     assert response.headers["Location"] == f"/admin/customers/{customer.id}"
     other = app.test_client()
-    log_in_existing(other, "shopper@example.com")
+    login(other, "shopper@example.com")
     assert other.get("/admin/orders").status_code == 200
-
-
-def log_in_existing(client, email):
-    token = csrf_token(client, "/login")
-    return client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
 
 
 def test_a_deactivated_user_can_no_longer_log_in_and_loses_their_session(admin, db, app):
     clerk = make_user("clerk@example.com", password=PASSWORD, role="staff")
     clerk_client = app.test_client()
-    assert log_in_existing(clerk_client, "clerk@example.com").status_code == 303
+    assert login(clerk_client, "clerk@example.com").status_code == 303
     assert clerk_client.get("/admin/orders").status_code == 200
 
     response = admin.post(f"/admin/staff/{clerk.id}/active", data={"csrf_token": admin.token,
@@ -219,12 +192,12 @@ def test_a_deactivated_user_can_no_longer_log_in_and_loses_their_session(admin, 
     assert response.status_code == 303
     assert fresh_user(db, "clerk@example.com").active is False
     assert clerk_client.get("/admin/orders").status_code == 302  # the session is no longer valid
-    assert log_in_existing(app.test_client(), "clerk@example.com").status_code == 422
+    assert login(app.test_client(), "clerk@example.com").status_code == 422
     [entry] = db.session.scalars(select(AuditLog).where(AuditLog.action == "user.deactivated")).all()
     assert entry.before == {"active": True} and entry.after == {"active": False}
 
     admin.post(f"/admin/staff/{clerk.id}/active", data={"csrf_token": admin.token, "active": "1"})
-    assert log_in_existing(app.test_client(), "clerk@example.com").status_code == 303
+    assert login(app.test_client(), "clerk@example.com").status_code == 303
 
 
 def test_an_admin_cannot_demote_or_deactivate_themselves(admin, db):

@@ -1,17 +1,14 @@
 """The admin dashboard: revenue by period from paid orders, what waits, low stock, chart."""
 from datetime import timedelta
 
-from tests.factories import make_order, make_product, make_user
-from tests.helpers import csrf_token
+from tests.factories import make_order, make_product
 from webshop import reports
 from webshop.models import utcnow
 
 
 def paid(db, total, days_ago, status="paid"):
-    order = make_order(email="x@example.com", total=total, status=status)
-    order.paid_at = utcnow() - timedelta(days=days_ago)
-    db.session.commit()
-    return order
+    return make_order(email="x@example.com", total=total, status=status,
+                      paid_at=utcnow() - timedelta(days=days_ago))
 
 
 def test_figures_count_paid_orders_by_when_they_were_paid(app, db):
@@ -34,17 +31,13 @@ def test_figures_count_paid_orders_by_when_they_were_paid(app, db):
     assert sum(bar.revenue for bar in bars) == 7000
 
 
-def test_dashboard_page_renders_an_svg_chart_with_few_queries(client, db, count_queries):
-    make_user("staff@example.com", role="staff")
-    token = csrf_token(client, "/login")
-    client.post("/login", data={"csrf_token": token, "email": "staff@example.com",
-                                "password": "correct horse battery"})
+def test_dashboard_page_renders_an_svg_chart_with_few_queries(staff, db, count_queries):
     paid(db, 1500, 0)
 
     with count_queries() as q:
-        page = client.get("/admin/").get_data(as_text=True)
+        page = staff.get("/admin/").get_data(as_text=True)
     with count_queries() as cached:
-        client.get("/admin/")
+        staff.get("/admin/")
 
     assert "<svg" in page and 'class="bar"' in page and "€15.00" in page
     assert q.count <= 7, q.statements

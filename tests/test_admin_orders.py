@@ -1,6 +1,5 @@
-"""Staff run orders from the admin: the filtered list, one order with only the actions its
-state allows, dispatch inline (htmx) with the email sent once by a real RQ worker, refunds
-through the Stripe sandbox confirmed by its webhook, and the streamed CSV export."""
+"""Staff find orders in the admin: the filtered list, one order's page, the streamed CSV
+export, and their query budgets. What staff do to an order: test_admin_order_actions.py."""
 import csv
 import io
 import re
@@ -9,47 +8,12 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 
-from tests.factories import make_order, make_product, make_user
-from tests.helpers import csrf_token
-from tests.test_payments import GOOD_CARD, check_out, fresh, pay, wait_until
-from webshop.models import AuditLog, Order, OrderItem, OutboxMessage, ProductVariant
+from tests.factories import make_order
+from tests.helpers import HX, page
+from webshop.models import AuditLog, Order, OrderItem
 from webshop.order_reports import EXPORT_HEADER
-
-PASSWORD = "correct horse battery"
-HX = {"HX-Request": "true"}
-
-
-def log_in(client, email="staff@example.com", role="staff"):
-    """A staff (or admin) user logged in on this client; returns the CSRF token."""
-    make_user(email, password=PASSWORD, role=role)
-    token = csrf_token(client, "/login")
-    response = client.post("/login", data={"csrf_token": token, "email": email,
-                                           "password": PASSWORD})
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
-    return token
-
-
-@pytest.fixture
-def staff(db, client):
-    client.token = log_in(client)
-    return client
-
-
-def page(response):
-    return response.get_data(as_text=True)
-
-
-def paid_order(**kwargs):
-    return make_order(status="paid", **kwargs)
-
-
-def audit(db, order_id, action):
-    db.session.rollback()
-    return db.session.scalars(select(AuditLog).where(
-        AuditLog.entity_type == "order", AuditLog.entity_id == order_id,
-        AuditLog.action == action)).all()
 
 
 def day(text):
@@ -141,7 +105,7 @@ def test_active_search_answers_with_the_results_fragment(staff, db):
 # --- one order ---------------------------------------------------------------------------------
 
 def test_the_detail_shows_lines_payment_address_and_history(staff, db):
-    order = paid_order(total=2995)
+    order = make_order(status="paid", total=2995)
     order.stripe_checkout_session_id, order.stripe_payment_intent_id = "cs_test_1", "pi_test_1"
     order.needs_attention, order.attention_reason = True, "Stripe reported 1 eur, the order is 2995 eur"
     db.session.commit()
@@ -156,182 +120,6 @@ def test_the_detail_shows_lines_payment_address_and_history(staff, db):
     assert "1 Example Street" in body and "Germany" in body
     assert 'class="attention"' in body and "Stripe reported 1 eur" in body
     assert 'id="order-history"' in body and "Paid" in body
-
-
-def test_staff_clear_the_attention_flag_once_they_have_handled_it(staff, db):
-    order = paid_order()
-    order.needs_attention, order.attention_reason = True, "Payment arrived after cancellation"
-    db.session.commit()
-
-    response = staff.post(f"/admin/orders/{order.id}/resolve", data={"csrf_token": staff.token})
-
-    assert response.status_code == 303
-    assert 'class="attention"' not in page(staff.get(response.headers["Location"]))
-    assert fresh(db, Order, order.id).needs_attention is False
-    [entry] = audit(db, order.id, "order.attention_resolved")
-    assert entry.before["attention_reason"] == "Payment arrived after cancellation"
-    assert entry.actor == "staff@example.com"
-
-
-def test_a_pending_order_offers_cancel_but_not_dispatch_or_refund(staff, db):
-    body = page(staff.get(f"/admin/orders/{make_order(status='pending').id}"))
-    assert "/cancel" in body
-    assert "/dispatch" not in body and "/refund" not in body and "/deliver" not in body
-
-
-def test_a_paid_order_offers_dispatch_and_a_refund_of_its_stripe_payment(staff, db):
-    order = paid_order()
-    body = page(staff.get(f"/admin/orders/{order.id}"))
-    assert "/dispatch" in body and 'name="tracking_number"' in body
-    assert "/cancel" not in body and "/deliver" not in body
-    assert "/refund" not in body  # no Stripe payment on record to refund
-
-    order.stripe_payment_intent_id = "pi_test_1"
-    db.session.commit()
-    assert "/refund" in page(staff.get(f"/admin/orders/{order.id}"))
-
-
-def test_a_requested_refund_waits_for_stripe_and_blocks_other_actions(staff, db):
-    order = paid_order()
-    order.stripe_payment_intent_id, order.stripe_refund_id = "pi_test_1", "re_test_1"
-    db.session.commit()
-
-    body = page(staff.get(f"/admin/orders/{order.id}"))
-    assert "Refund requested, waiting for Stripe" in body
-    assert "/dispatch" not in body and "/refund" not in body
-
-    refused = staff.post(f"/admin/orders/{order.id}/dispatch", data={
-        "csrf_token": staff.token, "carrier": "DHL", "tracking_number": "123"})
-    assert refused.status_code == 409 and "waiting for Stripe" in page(refused)
-    assert fresh(db, Order, order.id).status == "paid"
-
-
-def test_dispatch_inline_then_a_real_worker_sends_the_email_exactly_once(
-        staff, db, smtp_sink, run_worker):
-    order = paid_order()
-
-    response = staff.post(f"/admin/orders/{order.id}/dispatch", headers=HX, data={
-        "csrf_token": staff.token, "carrier": "DHL", "tracking_number": "JJD0099 1234"})
-
-    body = page(response)
-    assert response.status_code == 200
-    assert body.lstrip().startswith('<section id="order-panel"') and "<html" not in body
-    assert "Dispatched" in body and "JJD0099 1234" in body and "/dispatch" not in body
-    assert 'hx-swap-oob="true"' in body  # the history follows, out of band
-    stored = fresh(db, Order, order.id)
-    assert (stored.status, stored.carrier, stored.tracking_number) == ("dispatched", "DHL", "JJD0099 1234")
-    [entry] = audit(db, order.id, "order.dispatched")
-    assert entry.actor == "staff@example.com" and entry.actor_id is not None
-    assert entry.after["tracking_number"] == "JJD0099 1234"
-
-    run_worker()
-    [mail] = smtp_sink.wait_for(1)
-    assert mail["To"] == order.email and "on its way" in mail["Subject"]
-    assert "JJD0099 1234" in mail.get_body(("plain",)).get_content()
-
-    again = staff.post(f"/admin/orders/{order.id}/dispatch", headers=HX, data={
-        "csrf_token": staff.token, "carrier": "DHL", "tracking_number": "OTHER"})
-    assert again.status_code == 409 and "cannot become dispatched" in page(again)
-    run_worker()
-    time.sleep(0.2)
-    assert len(smtp_sink.messages) == 1
-    assert fresh(db, Order, order.id).tracking_number == "JJD0099 1234"
-
-
-def test_dispatch_without_htmx_redirects_with_a_flash(staff, db):
-    order = paid_order()
-    response = staff.post(f"/admin/orders/{order.id}/dispatch", data={
-        "csrf_token": staff.token, "carrier": "GLS", "tracking_number": "GLS-1"})
-    assert response.status_code == 303
-    assert response.headers["Location"] == f"/admin/orders/{order.id}"
-    assert "is marked dispatched" in page(staff.get(response.headers["Location"]))
-
-
-def test_dispatch_needs_carrier_and_tracking_number(staff, db):
-    order = paid_order()
-    response = staff.post(f"/admin/orders/{order.id}/dispatch", headers=HX, data={
-        "csrf_token": staff.token, "carrier": "DHL", "tracking_number": " "})
-    assert response.status_code == 422 and "Enter the tracking number." in page(response)
-    assert fresh(db, Order, order.id).status == "paid"
-
-
-@pytest.mark.parametrize("status, action", [
-    ("pending", "dispatch"), ("pending", "deliver"), ("pending", "refund"),
-    ("paid", "cancel"), ("paid", "deliver"), ("cancelled", "refund"), ("refunded", "dispatch"),
-    ("delivered", "cancel"),
-])
-def test_a_disallowed_transition_posted_anyway_is_refused_and_changes_nothing(
-        staff, db, status, action):
-    order = make_order(status=status)
-    order.stripe_payment_intent_id = "pi_test_1"
-    db.session.commit()
-    data = {"csrf_token": staff.token, "carrier": "DHL", "tracking_number": "1", "restock": "y"}
-
-    response = staff.post(f"/admin/orders/{order.id}/{action}", data=data)
-    inline = staff.post(f"/admin/orders/{order.id}/{action}", data=data, headers=HX)
-
-    assert response.status_code == 409 and inline.status_code == 409
-    assert f"Order {order.number} is {status}" in page(response)
-    assert 'id="order-panel"' in page(inline) and "<html" not in page(inline)
-    assert fresh(db, Order, order.id).status == status
-    assert db.session.scalar(select(func.count(AuditLog.id))) == 0
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
-
-
-def test_deliver_and_cancel_go_through_the_domain(staff, db):
-    dispatched = make_order(status="dispatched")
-    pending = make_order(status="pending")
-
-    assert staff.post(f"/admin/orders/{dispatched.id}/deliver",
-                      data={"csrf_token": staff.token}).status_code == 303
-    cancelled = staff.post(f"/admin/orders/{pending.id}/cancel",
-                           data={"csrf_token": staff.token}, headers=HX)
-
-    assert cancelled.status_code == 200 and "Cancelled" in page(cancelled)
-    assert fresh(db, Order, dispatched.id).status == "delivered"
-    assert fresh(db, Order, pending.id).status == "cancelled"
-    assert audit(db, pending.id, "order.cancelled")[0].actor == "staff@example.com"
-
-
-def test_unknown_orders_are_404(staff, db):
-    assert staff.get("/admin/orders/999").status_code == 404
-    assert staff.post("/admin/orders/999/cancel", data={"csrf_token": staff.token}).status_code == 404
-
-
-def test_actions_need_the_csrf_token(staff, db):
-    order = make_order(status="pending")
-    assert staff.post(f"/admin/orders/{order.id}/cancel", data={}).status_code == 400
-    assert fresh(db, Order, order.id).status == "pending"
-
-
-# --- refunds through Stripe (the sandbox on the live server) ----------------------------------
-
-def test_refund_goes_through_stripe_and_the_webhook_confirms_it(live_server, app, client, db):
-    shopper = client
-    shopper.token = csrf_token(shopper, "/login")
-    mug = make_product("Mug", price=1250, stock=5)
-    order, pay_path = check_out(shopper, mug, 2)
-    pay(shopper, pay_path, GOOD_CARD)
-    assert wait_until(lambda: fresh(db, Order, order.id).status == "paid")
-    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 3
-    staff = app.test_client()
-    token = log_in(staff)
-
-    response = staff.post(f"/admin/orders/{order.id}/refund", headers=HX,
-                          data={"csrf_token": token, "restock": "y"})
-
-    assert response.status_code == 200, page(response)[:500]
-    assert "Refund" in page(response) and "/refund" not in page(response)
-    assert wait_until(lambda: fresh(db, Order, order.id).status == "refunded")
-    refunded = fresh(db, Order, order.id)
-    assert refunded.stripe_refund_id.startswith("re_") and refunded.refunded_at
-    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
-    [requested] = audit(db, order.id, "order.refund_requested")
-    assert requested.actor == "staff@example.com" and requested.after["restock"] is True
-    assert "Refund confirmed by Stripe." in page(staff.get(f"/admin/orders/{order.id}"))
-    # Refunded: nothing is offered, and a second refund is refused.
-    again = staff.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token})
-    assert again.status_code == 409
 
 
 # --- the CSV export ------------------------------------------------------------------------------
@@ -410,13 +198,13 @@ def test_csv_export_neutralises_formulas_in_names(staff, db):
 # --- query budgets ---------------------------------------------------------------------------------
 
 def test_list_and_detail_answer_in_a_bounded_number_of_queries(staff, db, count_queries):
-    few = [paid_order() for _ in range(2)]
+    few = [make_order(status="paid") for _ in range(2)]
     with count_queries() as list_few:
         assert staff.get("/admin/orders").status_code == 200
     with count_queries() as detail_few:
         assert staff.get(f"/admin/orders/{few[0].id}").status_code == 200
 
-    many = [paid_order(quantity=3) for _ in range(40)]
+    many = [make_order(status="paid", quantity=3) for _ in range(40)]
     big = many[0]
     for n in range(15):
         db.session.add(OrderItem(order_id=big.id, product_name=f"Extra {n}", option_values={"Size": "M"},

@@ -5,31 +5,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_order, make_product, make_user
-from tests.helpers import csrf_token
+from tests.helpers import HX, add_to_cart, checkout, csrf_token, login, stock_of
 from webshop import orders
-from webshop.models import Order, ProductVariant
-
-HX = {"HX-Request": "true"}
-CHECKOUT = {
-    "email": "ada@example.com", "name": "Ada Shopper", "line1": "1 Main St", "city": "Berlin",
-    "postal_code": "10115", "country": "DE", "shipping_method": "standard",
-}
+from webshop.models import Order
 
 
 @pytest.fixture
 def token(client, db):
     make_product("Warm-up")  # any product page carries the session's token
     return csrf_token(client, "/login")
-
-
-def add(client, token, variant_id, quantity=1, headers=None):
-    return client.post("/cart/items", data={"csrf_token": token, "variant_id": variant_id,
-                                            "quantity": quantity}, headers=headers or {})
-
-
-def stock(db, product):
-    db.session.expire_all()
-    return db.session.get(ProductVariant, product.variants[0].id).stock
 
 
 def cart_html(client):
@@ -42,7 +26,7 @@ def badge(html):
 
 def test_add_without_htmx_redirects_to_the_cart(client, token):
     mug = make_product("Mug", price=1250)
-    response = add(client, token, mug.variants[0].id, 2)
+    response = add_to_cart(client, token, mug.variants[0].id, 2)
     assert response.status_code == 303 and response.headers["Location"].endswith("/cart")
     html = cart_html(client)
     assert "Mug" in html and "€25.00" in html and badge(html) == "2"
@@ -50,7 +34,7 @@ def test_add_without_htmx_redirects_to_the_cart(client, token):
 
 def test_add_with_htmx_returns_a_note_and_the_badge_out_of_band(client, token):
     mug = make_product("Mug")
-    response = add(client, token, mug.variants[0].id, 3, headers=HX)
+    response = add_to_cart(client, token, mug.variants[0].id, 3, headers=HX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Added to your cart" in html
@@ -62,16 +46,16 @@ def test_add_with_htmx_returns_a_note_and_the_badge_out_of_band(client, token):
                                                ("500", "at most 99"), ("6", "Only 5")])
 def test_bad_quantities_get_a_message_not_a_500(client, token, quantity, message):
     mug = make_product("Mug", stock=5)
-    response = add(client, token, mug.variants[0].id, quantity, headers=HX)
+    response = add_to_cart(client, token, mug.variants[0].id, quantity, headers=HX)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    plain = add(client, token, mug.variants[0].id, quantity)
+    plain = add_to_cart(client, token, mug.variants[0].id, quantity)
     assert plain.status_code == 303
     assert message in cart_html(client)  # flashed on the next page
 
 
 def test_unknown_variant_and_missing_csrf_are_4xx(client, token):
-    assert add(client, token, 987654, headers=HX).status_code == 422
-    assert add(client, token, "x", headers=HX).status_code == 422
+    assert add_to_cart(client, token, 987654, headers=HX).status_code == 422
+    assert add_to_cart(client, token, "x", headers=HX).status_code == 422
     no_token = client.post("/cart/items", data={"variant_id": 1, "quantity": 1})
     assert no_token.status_code == 400
 
@@ -79,8 +63,8 @@ def test_unknown_variant_and_missing_csrf_are_4xx(client, token):
 def test_change_and_remove_lines_with_htmx(client, token):
     mug = make_product("Mug", price=1000, stock=10)
     tee = make_product("Tee", price=2000, stock=10)
-    add(client, token, mug.variants[0].id)
-    add(client, token, tee.variants[0].id)
+    add_to_cart(client, token, mug.variants[0].id)
+    add_to_cart(client, token, tee.variants[0].id)
     item_ids = re.findall(r'action="/cart/items/(\d+)"', cart_html(client))
 
     changed = client.post(f"/cart/items/{item_ids[0]}", data={"csrf_token": token, "quantity": 4},
@@ -97,7 +81,7 @@ def test_change_and_remove_lines_with_htmx(client, token):
 
 def test_empty_cart_removes_every_line(client, token):
     for name in ("Mug", "Tee"):
-        add(client, token, make_product(name).variants[0].id)
+        add_to_cart(client, token, make_product(name).variants[0].id)
     html = client.post("/cart/empty", data={"csrf_token": token}, headers=HX).get_data(as_text=True)
     assert "Your cart is empty" in html and badge(html) == "0"
 
@@ -106,7 +90,7 @@ def test_another_shoppers_cart_lines_are_off_limits(app, client, token):
     mug = make_product("Mug")
     other = app.test_client()
     other_token = csrf_token(other, "/login")
-    add(other, other_token, mug.variants[0].id)
+    add_to_cart(other, other_token, mug.variants[0].id)
     other_cart = other.get("/cart").get_data(as_text=True)
     their_item = re.findall(r'action="/cart/items/(\d+)"', other_cart)[0]
 
@@ -118,17 +102,10 @@ def test_another_shoppers_cart_lines_are_off_limits(app, client, token):
     assert 'value="1"' in other.get("/cart").get_data(as_text=True)
 
 
-def checkout(client, token, **overrides):
-    page = client.get("/checkout").get_data(as_text=True)
-    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
-    data = {**CHECKOUT, "csrf_token": token, "idempotency_key": key, **overrides}
-    return client.post("/checkout", data=data), data
-
-
 def test_guest_checkout_places_a_pending_order_and_hands_over_to_payment(
         live_server, client, token, db):
     mug = make_product("Mug", price=1250, stock=5)
-    add(client, token, mug.variants[0].id, 2)
+    add_to_cart(client, token, mug.variants[0].id, 2)
 
     response, _ = checkout(client, token)
 
@@ -137,14 +114,14 @@ def test_guest_checkout_places_a_pending_order_and_hands_over_to_payment(
     order = db.session.scalar(select(Order))
     assert order.status == "pending" and order.stripe_checkout_session_id
     assert (order.subtotal, order.shipping, order.total) == (2500, 495, 2995)
-    assert stock(db, mug) == 3
+    assert stock_of(mug.variants[0].id) == 3
     assert badge(client.get("/").get_data(as_text=True)) == "0"
 
 
 def test_an_unreachable_payment_provider_keeps_the_order_and_offers_a_retry(
         settings, client, token, db):
     mug = make_product("Mug", price=1250, stock=5)
-    add(client, token, mug.variants[0].id, 2)
+    add_to_cart(client, token, mug.variants[0].id, 2)
     with settings(BASE_URL="http://127.0.0.1:9"):
         response, _ = checkout(client, token)
 
@@ -154,12 +131,12 @@ def test_an_unreachable_payment_provider_keeps_the_order_and_offers_a_retry(
     assert "could not reach the payment provider" in page
     assert "Pending" in page and "€29.95" in page and "Ada Shopper" in page
     assert 'hx-trigger="every 3s"' in page and "Return to payment" in page
-    assert stock(db, mug) == 3
+    assert stock_of(mug.variants[0].id) == 3
 
 
 def test_checkout_validation_messages_sit_next_to_the_fields(client, token, db):
     mug = make_product("Mug")
-    add(client, token, mug.variants[0].id)
+    add_to_cart(client, token, mug.variants[0].id)
 
     response, _ = checkout(client, token, email="not-an-email", postal_code="", country="XX")
 
@@ -173,7 +150,7 @@ def test_checkout_validation_messages_sit_next_to_the_fields(client, token, db):
 
 def test_double_submit_of_the_checkout_form_creates_one_order(client, token, db):
     mug = make_product("Mug", stock=5)
-    add(client, token, mug.variants[0].id)
+    add_to_cart(client, token, mug.variants[0].id)
     first, data = checkout(client, token)
     again = client.post("/checkout", data=data)
 
@@ -184,7 +161,7 @@ def test_double_submit_of_the_checkout_form_creates_one_order(client, token, db)
 
 def test_checkout_names_the_product_that_ran_out(client, token, db):
     mug = make_product("Blue Mug", stock=5)
-    add(client, token, mug.variants[0].id, 3)
+    add_to_cart(client, token, mug.variants[0].id, 3)
     mug.variants[0].stock = 1
     db.session.commit()
 
@@ -192,7 +169,7 @@ def test_checkout_names_the_product_that_ran_out(client, token, db):
 
     assert response.status_code == 422
     assert "not enough stock left for: Blue Mug" in response.get_data(as_text=True)
-    assert stock(db, mug) == 1
+    assert stock_of(mug.variants[0].id) == 1
 
 
 def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client, token):
@@ -202,7 +179,7 @@ def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client, token):
 
 def test_shipping_choice_updates_the_summary_fragment(client, token):
     mug = make_product("Mug", price=1000)
-    add(client, token, mug.variants[0].id)
+    add_to_cart(client, token, mug.variants[0].id)
     html = client.get("/checkout?shipping_method=express",
                       headers={**HX, "HX-Target": "order-summary"}).get_data(as_text=True)
     assert html.lstrip().startswith('<aside id="order-summary"')
@@ -227,9 +204,7 @@ def test_a_customer_never_sees_another_customers_order(client, db):
     alice = make_user("alice@example.com")
     bob = make_user("bob@example.com")
     order = make_order(user=bob)
-    token = csrf_token(client, "/login")
-    client.post("/login", data={"csrf_token": token, "email": "alice@example.com",
-                                "password": "correct horse battery"})
+    login(client, "alice@example.com")
 
     assert client.get(f"/orders/{order.number}").status_code == 404
     mine = make_order(user=alice)
@@ -252,7 +227,7 @@ def test_order_status_fragment_stops_polling_once_paid(client, db):
 def test_cart_and_checkout_query_budgets_do_not_grow_with_lines(client, token, count_queries, lines):
     for i in range(lines):
         product = make_product(f"Thing {i}", image="products/x.webp")
-        add(client, token, product.variants[0].id)
+        add_to_cart(client, token, product.variants[0].id)
     counts = {}
     for url in ["/cart", "/checkout"]:
         with count_queries() as q:

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_product, make_user
+from tests.helpers import stock_of
 from webshop import cart as carts
 from webshop import orders
 from webshop.extensions import db as _db
-from webshop.models import AuditLog, Order, ProductVariant, utcnow
+from webshop.models import AuditLog, Order, utcnow
 
 ADDRESS = orders.ShippingAddress(name="Ada Shopper", line1="1 Main St", city="Berlin",
                                  postal_code="10115", country="DE")
@@ -19,11 +20,6 @@ ADDRESS = orders.ShippingAddress(name="Ada Shopper", line1="1 Main St", city="Be
 def place(cart, key=None, user=None):
     return orders.place_order(cart, "ada@example.com", ADDRESS, "standard",
                               key or uuid.uuid4().hex, user=user)
-
-
-def stock_of(variant_id):
-    _db.session.expire_all()
-    return _db.session.get(ProductVariant, variant_id).stock
 
 
 def test_placing_an_order_copies_the_lines_and_reserves_stock(db):

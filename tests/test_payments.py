@@ -3,70 +3,16 @@ sandbox on the live server, the hosted page, and the signed webhooks coming back
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
-import time
 
 import pytest
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import csrf_token
+from tests.helpers import DECLINED_CARD, GOOD_CARD, check_out, fresh, pay, wait_until
 from webshop import orders
 from webshop.models import AuditLog, Order, OutboxMessage, ProductVariant, utcnow
 from webshop.payments import gateway
 from webshop.payments.sandbox import wait_for_deliveries
-
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-CHECKOUT = {"email": "ada@example.com", "name": "Ada Shopper", "line1": "1 Main St",
-            "city": "Berlin", "postal_code": "10115", "country": "DE",
-            "shipping_method": "standard"}
-
-
-@pytest.fixture
-def shop(live_server, client, db):
-    """A shopper (the test client) in a shop whose sandbox and webhooks are live."""
-    client.token = csrf_token(client, "/login")
-    return client
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def fresh(db, model, id_):
-    db.session.expire_all()
-    return db.session.get(model, id_)
-
-
-def check_out(shop, product, quantity=1):
-    """Add to the cart and place the order; returns (order, the payment page path)."""
-    shop.post("/cart/items", data={"csrf_token": shop.token, "variant_id": product.variants[0].id,
-                                   "quantity": quantity})
-    page = shop.get("/checkout").get_data(as_text=True)
-    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
-    response = shop.post("/checkout", data={**CHECKOUT, "csrf_token": shop.token,
-                                            "idempotency_key": key})
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    location = response.headers["Location"]
-    match = re.match(r"http://127\.0\.0\.1:\d+(/_sandbox/stripe/pay/cs_test_\w+)$", location)
-    assert match, location
-    from flask import current_app
-    with current_app.app_context():
-        from webshop.extensions import db
-        order = db.session.scalar(select(Order).where(Order.idempotency_key == key))
-    return order, match.group(1)
-
-
-def pay(shop, pay_path, card):
-    form = shop.get(pay_path).get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    return shop.post(pay_path, data={"csrf_token": token, "card_number": card,
-                                     "expiry": "12 / 34", "cvc": "123"})
 
 
 def test_a_full_purchase_is_fulfilled_by_the_webhook(shop, db, smtp_sink, run_worker):

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.shopper import fill_checkout, pay_on_the_sandbox_page
 from tests.factories import make_product
 
 
@@ -18,21 +19,6 @@ def products(db):
         {"options": {"Size": "L"}, "price": 4900, "stock": 5},
     ])
     return mug, tee
-
-
-def fill_checkout(page):
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Full name").fill("Ada Shopper")
-    page.get_by_label("Address", exact=True).fill("1 Main Street")
-    page.get_by_label("Postal code").fill("10115")
-    page.get_by_label("City").fill("Berlin")
-    page.get_by_label("Country").select_option("DE")
-
-
-def pay_on_the_sandbox_page(page):
-    expect(page.get_by_role("button", name=re.compile(r"^Pay"))).to_be_visible()
-    page.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-    page.get_by_role("button", name=re.compile(r"^Pay")).click()
 
 
 def test_cart_and_guest_checkout_with_htmx(live_server, page, products):

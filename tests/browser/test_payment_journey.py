@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_cart_journey import fill_checkout, pay_on_the_sandbox_page
+from tests.browser.shopper import fill_checkout, pay_on_the_sandbox_page
 from tests.factories import make_category, make_product
 
 

@@ -1,0 +1,21 @@
+"""What a shopper does on the checkout and payment pages, in the browser."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.helpers import GOOD_CARD
+
+
+def fill_checkout(page):
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Full name").fill("Ada Shopper")
+    page.get_by_label("Address", exact=True).fill("1 Main Street")
+    page.get_by_label("Postal code").fill("10115")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Country").select_option("DE")
+
+
+def pay_on_the_sandbox_page(page):
+    expect(page.get_by_role("button", name=re.compile(r"^Pay"))).to_be_visible()
+    page.locator("input[name=card_number]").fill(GOOD_CARD)
+    page.get_by_role("button", name=re.compile(r"^Pay")).click()
