@@ -1,17 +1,17 @@
-"""Customer accounts: registering, logging in and out, passwords, the saved address and
-order history, over HTTP against PostgreSQL (and the accounts domain directly)."""
+"""Customer accounts: registering, logging in and out, the saved address and order
+history, over HTTP against PostgreSQL (and the accounts domain directly). Passwords:
+test_passwords.py."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.factories import make_order, make_user
-from tests.helpers import csrf_token
+from tests.factories import PASSWORD, make_order, make_user, register_customer
+from tests.helpers import csrf_token, login
 from webshop import accounts
 from webshop.pagination import PageOutOfRange
 from webshop.extensions import db as _db
 from webshop.models import Address, Customer, User
 
-PASSWORD = "correct horse battery"
 QUERY_BUDGET = 5
 
 
@@ -23,21 +23,9 @@ def register(client, email="new@example.com", password=PASSWORD, confirm=None, n
     })
 
 
-def login(client, email="shopper@example.com", password=PASSWORD, remember=False, next_url=None):
-    token = csrf_token(client, "/login")
-    data = {"csrf_token": token, "email": email, "password": password}
-    if remember:
-        data["remember"] = "y"
-    return client.post("/login" + (f"?next={next_url}" if next_url else ""), data=data)
-
-
 def logged_in_user_id(client):
     with client.session_transaction() as session:
         return session.get("_user_id")
-
-
-def make_customer(db, email="shopper@example.com", password=PASSWORD, name="Sam Shopper"):
-    return accounts.register(email, password, name)
 
 
 # --- registering ---------------------------------------------------------------------
@@ -59,7 +47,7 @@ def test_registering_creates_a_customer_and_logs_them_in(client, db):
 
 @pytest.mark.parametrize("email", ["ada@example.com", "ADA@example.COM"])
 def test_a_taken_email_in_any_case_is_refused_on_the_form(client, db, email):
-    make_customer(db, email="ada@example.com")
+    register_customer(email="ada@example.com")
 
     response = register(client, email=email)
 
@@ -70,7 +58,7 @@ def test_a_taken_email_in_any_case_is_refused_on_the_form(client, db, email):
 
 
 def test_register_domain_turns_a_racing_duplicate_into_an_account_error(db, monkeypatch):
-    make_customer(db, email="ada@example.com")
+    register_customer(email="ada@example.com")
     # The other request's row lands between our check and our insert.
     real_scalar = db.session.scalar
     monkeypatch.setattr(db.session, "scalar", lambda *a, **k: None)
@@ -177,51 +165,6 @@ def test_login_and_register_call_the_cart_glue(client, db, monkeypatch):
     assert seen == [("in", "shopper@example.com"), ("out", None), ("in", "new@example.com")]
 
 
-# --- password change ----------------------------------------------------------------
-
-def change_password(client, current, new, confirm=None):
-    token = csrf_token(client, "/account/password")
-    return client.post("/account/password", data={
-        "csrf_token": token, "current_password": current, "new_password": new,
-        "confirm": new if confirm is None else confirm,
-    })
-
-
-def test_password_change_refuses_a_wrong_current_password(client, db):
-    make_customer(db)
-    login(client)
-
-    response = change_password(client, "not my password", "a brand new password")
-
-    assert response.status_code == 422
-    assert "That is not your current password." in response.get_data(as_text=True)
-    user = db.session.scalar(db.select(User))
-    db.session.refresh(user)
-    assert user.check_password(PASSWORD)
-
-
-def test_after_a_password_change_only_the_new_password_works(client, db):
-    make_customer(db)
-    login(client)
-
-    response = change_password(client, PASSWORD, "a brand new password")
-
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
-    assert login(client, password=PASSWORD).status_code == 422
-    assert login(client, password="a brand new password").status_code == 303
-
-
-def test_password_change_checks_length_and_confirmation(client, db):
-    make_customer(db)
-    login(client)
-    assert "at least 10 characters" in change_password(client, PASSWORD, "short").get_data(as_text=True)
-    response = change_password(client, PASSWORD, "a brand new password", confirm="something else")
-    assert response.status_code == 422
-    assert "The two passwords do not match." in response.get_data(as_text=True)
-
-
 # --- saved address ------------------------------------------------------------------
 
 ADDRESS = {
@@ -236,7 +179,7 @@ def save_address(client, **overrides):
 
 
 def test_saved_address_round_trip(client, db):
-    make_customer(db)
+    register_customer()
     login(client)
 
     response = save_address(client)
@@ -260,7 +203,7 @@ def test_saved_address_round_trip(client, db):
 
 
 def test_address_form_refuses_missing_fields_and_unknown_countries(client, db):
-    make_customer(db)
+    register_customer()
     login(client)
 
     response = save_address(client, line1="", country="XX")
@@ -272,7 +215,7 @@ def test_address_form_refuses_missing_fields_and_unknown_countries(client, db):
 
 
 def test_saving_an_address_makes_it_the_only_default(db):
-    user = make_customer(db)
+    user = register_customer()
     customer = user.customer
     db.session.add(Address(customer=customer, name="Old", line1="1 Old Rd", city="Paris",
                            postal_code="75001", country="FR", is_default=True))
@@ -304,7 +247,7 @@ def test_account_pages_need_a_login(client, db, url):
 
 
 def test_account_page_shows_profile_and_recent_orders(client, db):
-    user = make_customer(db)
+    user = register_customer()
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     orders = [make_order(user, total=1000 + i, created_at=start + timedelta(days=i)) for i in range(7)]
     login(client)
@@ -325,8 +268,8 @@ def test_account_page_shows_profile_and_recent_orders(client, db):
 
 
 def test_order_history_lists_only_my_own_orders(client, db):
-    me = make_customer(db)
-    other = make_customer(db, email="other@example.com")
+    me = register_customer()
+    other = register_customer(email="other@example.com")
     mine = make_order(me, total=4200, quantity=3, status="paid")
     theirs = make_order(other, total=9900)
     guest = make_order(email="shopper@example.com", total=1234)  # same email, but a guest order
@@ -342,7 +285,7 @@ def test_order_history_lists_only_my_own_orders(client, db):
 
 
 def test_order_history_is_paginated_with_validated_page_numbers(client, db):
-    user = make_customer(db)
+    user = register_customer()
     for _ in range(25):
         make_order(user)
     login(client)
@@ -355,7 +298,7 @@ def test_order_history_is_paginated_with_validated_page_numbers(client, db):
 
 
 def test_an_empty_history_has_a_first_page(client, db):
-    make_customer(db)
+    register_customer()
     login(client)
     response = client.get("/account/orders")
     assert response.status_code == 200
@@ -376,8 +319,8 @@ def test_order_pages_query_budget_does_not_grow_with_orders(app, client, count_q
                 make_order(other)
 
     with app.app_context():
-        make_customer(_db)
-        make_customer(_db, email="other@example.com")
+        register_customer()
+        register_customer(email="other@example.com")
     login(client)
     counts = []
     for new_orders in (3, 17):
@@ -392,7 +335,7 @@ def test_order_pages_query_budget_does_not_grow_with_orders(app, client, count_q
 
 
 def test_orders_for_counts_items_and_sorts_newest_first(db):
-    user = make_customer(db)
+    user = register_customer()
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     older = make_order(user, quantity=2, created_at=start)
     newer = make_order(user, quantity=5, created_at=start + timedelta(hours=1))
@@ -406,7 +349,7 @@ def test_orders_for_counts_items_and_sorts_newest_first(db):
 
 
 def test_staging_an_address_leaves_the_commit_to_the_caller(db):
-    user = make_customer(db)
+    user = register_customer()
 
     accounts.stage_default_address(user, **ADDRESS)
     db.session.rollback()
