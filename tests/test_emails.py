@@ -14,13 +14,10 @@ from webshop.models import OutboxMessage, SentEmail, User
 
 
 @pytest.fixture
-def embedded(app, tmp_path):
+def embedded(settings, tmp_path):
     """Embedded mode: no Redis for jobs (they run in-process after commit), mail to files."""
-    keys = ("REDIS_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_OUTBOX_DIR")
-    saved = {key: app.config.get(key) for key in keys}
-    app.config.update(REDIS_URL=None, MAIL_SERVER=None, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
-    yield tmp_path / "outbox"
-    app.config.update(saved)
+    settings(REDIS_URL=None, MAIL_SERVER=None, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
+    return tmp_path / "outbox"
 
 
 def eml_files(folder):
@@ -89,8 +86,9 @@ def test_cancellation_and_refund_notices(db, embedded):
     assert "we have refunded €30.00" in parts(refund_mail)[0]
 
 
-def test_a_failed_send_in_embedded_mode_stays_in_the_outbox_until_the_relay(app, db, embedded):
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", free_port()  # down
+def test_a_failed_send_in_embedded_mode_stays_in_the_outbox_until_the_relay(
+        settings, db, embedded):
+    settings(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # down
     order = make_order()
     orders.mark_paid(order.id)  # the request still succeeds
 
@@ -99,7 +97,7 @@ def test_a_failed_send_in_embedded_mode_stays_in_the_outbox_until_the_relay(app,
     assert (message.enqueued_at, message.attempts) == (None, 1)
     assert db.session.scalar(select(SentEmail)) is None
 
-    app.config["MAIL_SERVER"] = None  # mail works again
+    settings(MAIL_SERVER=None)  # mail works again
     from webshop import jobs
     assert jobs.relay_pending(older_than_seconds=0) == 1
     [path] = eml_files(embedded)
@@ -182,16 +180,13 @@ def test_the_reset_link_works_once(db, embedded, client):
     assert db.session.get(User, user.id).check_password("new password 456")
 
 
-def test_expired_and_tampered_reset_links_are_refused(db, app, client):
+def test_expired_and_tampered_reset_links_are_refused(db, settings, client):
     user = make_user("late@example.com")
     token = accounts.password_reset_token(user)
     assert client.get(f"/password/reset/{token}").status_code == 200
 
-    app.config["PASSWORD_RESET_MAX_AGE"] = -1  # every token is too old
-    try:
+    with settings(PASSWORD_RESET_MAX_AGE=-1):  # every token is too old
         expired = client.get(f"/password/reset/{token}")
-    finally:
-        app.config.pop("PASSWORD_RESET_MAX_AGE")
     assert expired.status_code == 400 and "Ask for a new link" in expired.get_data(as_text=True)
 
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")

@@ -1,6 +1,5 @@
 """The outbox, the relay to RQ and the worker, with real PostgreSQL, Redis, a real RQ
 worker (worker.py in a subprocess) and an SMTP server in the test process."""
-import contextlib
 import os
 import signal
 import socket
@@ -21,16 +20,6 @@ from webshop import jobs, notifications, orders
 from webshop.models import Order, OutboxMessage, SentEmail, utcnow
 
 SEND = "webshop.notifications.send_order_email"
-
-
-@contextlib.contextmanager
-def configured(app, **settings):
-    saved = {key: app.config.get(key) for key in settings}
-    app.config.update(settings)
-    try:
-        yield
-    finally:
-        app.config.update(saved)
 
 
 def redis_down():
@@ -95,8 +84,8 @@ def test_a_rolled_back_change_sends_nothing(db, redis_client):
     assert Queue("emails", connection=redis_client).count == 0
 
 
-def test_only_messages_older_than_the_cutoff_are_relayed_by_the_sweep(app, db, redis_client):
-    with configured(app, REDIS_URL=redis_down()):
+def test_only_messages_older_than_the_cutoff_are_relayed_by_the_sweep(settings, db, redis_client):
+    with settings(REDIS_URL=redis_down()):
         paid_order(db)
     assert jobs.relay_pending() == 0  # too fresh: the after-commit hook may still be on it
     [message] = outbox(db)
@@ -135,8 +124,8 @@ def test_confirmation_email_is_sent_by_a_real_worker_exactly_once(db, redis_clie
     assert len(smtp_sink.messages) == 1 and sent_count(db) == 1
 
 
-def test_outbox_survives_a_redis_outage(app, db, redis_client, smtp_sink, run_worker):
-    with configured(app, REDIS_URL=redis_down()):
+def test_outbox_survives_a_redis_outage(settings, db, redis_client, smtp_sink, run_worker):
+    with settings(REDIS_URL=redis_down()):
         order = paid_order(db)  # the change commits all the same
 
     [message] = outbox(db)
@@ -229,8 +218,8 @@ def children_of(pid):
 
 
 def test_a_worker_killed_in_the_middle_of_a_job_is_retried_and_mails_once(
-        app, db, redis_client, smtp_server, smtp_sink, worker_env, run_worker):
-    with configured(app, JOB_RETRY_INTERVALS=[0]):  # retried as soon as found abandoned
+        settings, db, redis_client, smtp_server, smtp_sink, worker_env, run_worker):
+    with settings(JOB_RETRY_INTERVALS=[0]):  # retried as soon as found abandoned
         order = paid_order(db)
     job_id = f"outbox-{outbox(db)[0].id}"
     stall = StallingSmtp(smtp_server.port)
