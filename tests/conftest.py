@@ -87,6 +87,18 @@ def app(database_url, tmp_path_factory):
     return app
 
 
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """The app with the embedded defaults (`make run`): SQLite in a file, no Redis; its
+    database is not migrated yet."""
+    return create_app({
+        "WEBSHOP_ENV": "development",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shop.db'}",
+        "REDIS_URL": None,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+    })
+
+
 @pytest.fixture(scope="session")
 def redis_client():
     client = redis_lib.Redis.from_url(REDIS_TEST_URL)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 import pytest
 
 from tests.factories import make_product
-from webshop import catalog, create_app
+from webshop import catalog
 from webshop.extensions import db as _db
 from webshop.models import Product, ProductVariant, User
 
@@ -22,16 +22,10 @@ def test_migrated_postgresql_matches_the_models(db):
     assert schema_differences(db.engine) == []
 
 
-def test_empty_sqlite_upgrades_and_matches_the_models(tmp_path):
-    app = create_app({
-        "WEBSHOP_ENV": "development",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shop.db'}",
-        "REDIS_URL": None,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-    })
-    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+def test_empty_sqlite_upgrades_and_matches_the_models(sqlite_app):
+    result = sqlite_app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with sqlite_app.app_context():
         assert schema_differences(_db.engine) == []
         _db.engine.dispose()
 

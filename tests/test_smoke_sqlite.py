@@ -1,14 +1,8 @@
 """The embedded defaults (`make run`): SQLite, in-process cache, no Redis."""
-from webshop import create_app
 
 
-def test_store_runs_on_sqlite_with_the_demo_catalogue(tmp_path):
-    app = create_app({
-        "WEBSHOP_ENV": "development",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shop.db'}",
-        "REDIS_URL": None,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-    })
+def test_store_runs_on_sqlite_with_the_demo_catalogue(sqlite_app):
+    app = sqlite_app
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     seeded = runner.invoke(args=["seed-demo"])
