@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from tests.factories import make_order, make_product
-from webshop import reports
+from webshop.reports import dashboard
 from webshop.models import utcnow
 
 
@@ -20,7 +20,7 @@ def test_figures_count_paid_orders_by_when_they_were_paid(app, db):
     make_order(email="y@example.com", total=5000)  # pending: not revenue
     make_product("Last Mug", stock=2)
 
-    figures = reports._dashboard()
+    figures = dashboard._figures()
 
     assert figures["periods"] == [("Today", 1000, 1), ("Last 7 days", 3000, 2),
                                   ("Last 30 days", 7000, 3)]

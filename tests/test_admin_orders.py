@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from tests.factories import make_order
 from tests.helpers import HX, page
 from webshop.models import AuditLog, Order, OrderItem
-from webshop.order_reports import EXPORT_HEADER
+from webshop.reports.export import EXPORT_HEADER
 
 
 def day(text):

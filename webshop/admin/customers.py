@@ -1,10 +1,10 @@
 """Admin: customers (registered and guests) with their orders and lifetime value."""
 from flask import abort, render_template, request
 
-from webshop import order_reports
 from webshop.admin import bp
 from webshop.extensions import htmx
 from webshop.pagination import PageOutOfRange, page_number
+from webshop.reports import customers as customer_reports
 
 CUSTOMERS_PER_PAGE = 50
 ORDERS_PER_PAGE = 20
@@ -15,7 +15,7 @@ def customers():
     page = page_number(request.args)
     q = (request.args.get("q") or "").strip()[:254]
     try:
-        listing = order_reports.list_customers(q, page, CUSTOMERS_PER_PAGE)
+        listing = customer_reports.list_customers(q, page, CUSTOMERS_PER_PAGE)
     except PageOutOfRange:
         abort(404, description="That page of the customer list does not exist.")
     template = ("admin/customers/_results.html" if htmx and htmx.target == "customer-results"
@@ -25,11 +25,11 @@ def customers():
 
 @bp.get("/customers/<int:customer_id>")
 def customer_detail(customer_id):
-    summary = order_reports.customer_summary(customer_id)
+    summary = customer_reports.customer_summary(customer_id)
     if summary is None:
         abort(404, description="There is no such customer.")
     try:
-        orders = order_reports.customer_orders(
+        orders = customer_reports.customer_orders(
             customer_id, summary.order_count, page_number(request.args), ORDERS_PER_PAGE)
     except PageOutOfRange:
         abort(404, description="That page of the customer's orders does not exist.")

@@ -1,6 +1,6 @@
 """Admin: the order list with its filters, one order with its actions, and the CSV export.
 
-Reads come from webshop.order_reports; every status change goes through the orders
+Reads come from webshop.reports; every status change goes through the orders
 domain (webshop.orders, or webshop.payments.gateway for refunds) with the acting user.
 An action the order's state does not allow is not offered, and answers 409 if posted
 anyway. With HX-Request an action answers with the order's status panel (and, out of
@@ -16,14 +16,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from webshop import order_reports, orders
+from webshop import orders
 from webshop.admin import bp
 from webshop.extensions import db, htmx
 from webshop.models import Order, utcnow
 from webshop.models.base import as_utc
-from webshop.order_reports import FilterError, OrderFilter
 from webshop.pagination import PageOutOfRange, page_number
 from webshop.payments import gateway
+from webshop.reports import export
+from webshop.reports import orders as order_reports
+from webshop.reports.orders import FilterError, OrderFilter
 
 ORDERS_PER_PAGE = 50
 # Offered as suggestions; any carrier name may be typed.
@@ -84,7 +86,7 @@ def orders_csv():
     except FilterError as error:
         abort(400, description=str(error))
     # A UTF-8 byte order mark, so that spreadsheet programs read names with accents right.
-    chunks = stream_with_context(_with_bom(order_reports.export_csv(flt)))
+    chunks = stream_with_context(_with_bom(export.export_csv(flt)))
     response = Response(chunks, mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="orders-{utcnow():%Y-%m-%d}.csv"')

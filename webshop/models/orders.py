@@ -11,6 +11,8 @@ from webshop.extensions import db
 from webshop.models.base import created_at_column, updated_at_column
 
 ORDER_STATUSES = ("pending", "paid", "dispatched", "delivered", "cancelled", "refunded")
+# Orders whose money the shop keeps: revenue on the dashboard, a customer's lifetime value.
+REVENUE_STATUSES = ("paid", "dispatched", "delivered")
 
 
 class Order(db.Model):

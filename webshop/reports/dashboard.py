@@ -12,8 +12,8 @@ from sqlalchemy import and_, func, select
 from webshop import safe_cache
 from webshop.extensions import db
 from webshop.models import Order, Product, ProductVariant, utcnow
+from webshop.models.orders import REVENUE_STATUSES
 
-REVENUE_STATUSES = ("paid", "dispatched", "delivered")
 WINDOW_DAYS = 30
 CACHE_SECONDS = 30
 
@@ -28,12 +28,12 @@ class Bar:
     height: float
 
 
-def dashboard():
+def figures():
     """Everything the dashboard shows; cached for CACHE_SECONDS across processes."""
-    return safe_cache.remember("admin:dashboard", CACHE_SECONDS, _dashboard)
+    return safe_cache.remember("admin:dashboard", CACHE_SECONDS, _figures)
 
 
-def _dashboard():
+def _figures():
     now = utcnow()
     today = datetime.combine(now.date(), time.min, tzinfo=timezone.utc)
     since = today - timedelta(days=WINDOW_DAYS - 1)
