@@ -333,21 +333,38 @@ def create_staff(email, role, password=None, actor=None):
     return user
 
 
+def role_change_refusal(actor, user):
+    """Why `actor` may not change `user`'s role, or None when they may: only admins
+    change roles, and never their own."""
+    if not getattr(actor, "is_admin", False):
+        return "Only administrators can change roles."
+    if user.id == getattr(actor, "id", None):
+        return "You cannot change your own role; ask another admin."
+    return None
+
+
+def may_change_role(actor, user):
+    """Whether to offer `actor` the role form for `user` (see role_change_refusal)."""
+    return role_change_refusal(actor, user) is None
+
+
 def change_role(user_id, role, actor):
     """Give the user another role (customer, staff or admin). Commits once.
 
-    Raises AccountError when an admin would demote themselves, or for an unknown role;
+    Giving a user the role they have changes nothing. Raises AccountError when
+    role_change_refusal refuses (an admin demoting themselves), or for an unknown role;
     LookupError for an unknown user.
     """
     if role not in ROLES:
         raise AccountError("Choose the role customer, staff or admin.", "role")
     user = locked(User, user_id)
-    if user.id == getattr(actor, "id", None) and role != user.role:
-        db.session.rollback()
-        raise AccountError("You cannot change your own role; ask another admin.", "role")
     if role == user.role:
         db.session.rollback()
         return user
+    refusal = role_change_refusal(actor, user)
+    if refusal:
+        db.session.rollback()
+        raise AccountError(refusal, "role")
     before = {"role": user.role}
     user.role = role
     record(db.session, "user.role_changed", "user", user.id, actor=actor,

@@ -1,6 +1,8 @@
 """Admin: customers (registered and guests) with their orders and lifetime value."""
 from flask import abort, render_template, request
+from flask_login import current_user
 
+from webshop import accounts
 from webshop.admin import bp
 from webshop.extensions import htmx
 from webshop.pagination import PageOutOfRange, page_number
@@ -33,5 +35,7 @@ def customer_detail(customer_id):
             customer_id, summary.order_count, page_number(request.args), ORDERS_PER_PAGE)
     except PageOutOfRange:
         abort(404, description="That page of the customer's orders does not exist.")
-    return render_template("admin/customers/detail.html", summary=summary,
-                           customer=summary.customer, orders=orders)
+    user = summary.customer.user
+    return render_template(
+        "admin/customers/detail.html", summary=summary, customer=summary.customer, orders=orders,
+        may_change_role=user is not None and accounts.may_change_role(current_user, user))
