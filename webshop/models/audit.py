@@ -1,4 +1,5 @@
 """The audit log: who changed what, when, with the values before and after."""
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
@@ -24,6 +25,27 @@ class AuditLog(db.Model):
     after: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = created_at_column(index=True)
+
+    @property
+    def changes(self):
+        """The fields this entry records, as staff read them: every field of `after`
+        (set or changed), then those only in `before` (removed)."""
+        before, after = self.before or {}, self.after or {}
+        fields = [*after, *(key for key in before if key not in after)]
+        return [FieldChange(key, before.get(key), after.get(key), key in before, key in after)
+                for key in fields]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an audit entry: its value before and after, and whether the entry
+    has one at all (a created field has no before, a removed one no after)."""
+
+    field: str
+    before: object
+    after: object
+    in_before: bool
+    in_after: bool
 
 
 def record(session, action, entity_type, entity_id, actor=None, before=None, after=None, note=""):
