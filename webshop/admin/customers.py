@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from webshop import accounts
 from webshop.admin import bp
-from webshop.extensions import htmx
+from webshop.admin.listing import list_page
 from webshop.pagination import PageOutOfRange, page_number
 from webshop.reports import customers as customer_reports
 
@@ -14,15 +14,13 @@ ORDERS_PER_PAGE = 20
 
 @bp.get("/customers")
 def customers():
-    page = page_number(request.args)
     q = (request.args.get("q") or "").strip()[:254]
-    try:
-        listing = customer_reports.list_customers(q, page, CUSTOMERS_PER_PAGE)
-    except PageOutOfRange:
-        abort(404, description="That page of the customer list does not exist.")
-    template = ("admin/customers/_results.html" if htmx and htmx.target == "customer-results"
-                else "admin/customers/index.html")
-    return render_template(template, page=listing, q=q)
+    return list_page(
+        lambda page: {"page": customer_reports.list_customers(q, page, CUSTOMERS_PER_PAGE),
+                      "q": q},
+        page_template="admin/customers/index.html",
+        results_template="admin/customers/_results.html", target="customer-results",
+        missing="That page of the customer list does not exist.")
 
 
 @bp.get("/customers/<int:customer_id>")

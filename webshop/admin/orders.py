@@ -18,10 +18,10 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from webshop import orders
 from webshop.admin import bp
+from webshop.admin.listing import list_page
 from webshop.extensions import db, htmx
 from webshop.models import Order, utcnow
 from webshop.models.base import as_utc
-from webshop.pagination import PageOutOfRange, page_number
 from webshop.payments import gateway
 from webshop.reports import export
 from webshop.reports import orders as order_reports
@@ -62,20 +62,17 @@ def in_utc(value):
 
 @bp.get("/orders", endpoint="orders")
 def order_list():
-    page = page_number(request.args)
-    try:
+    def load(page):
         flt = OrderFilter.from_args(request.args)
-    except FilterError as error:
+        return {"flt": flt, "listing": order_reports.list_orders(flt, page, ORDERS_PER_PAGE),
+                "filter_error": None}
+    try:
+        return list_page(load, page_template="admin/orders/index.html",
+                         results_template="admin/orders/_results.html", target="order-results",
+                         missing="That page of the order list does not exist.")
+    except FilterError as error:  # the page again, with the message instead of a list
         return render_template("admin/orders/index.html", flt=OrderFilter(), listing=None,
                                filter_error=error), 400
-    try:
-        listing = order_reports.list_orders(flt, page, ORDERS_PER_PAGE)
-    except PageOutOfRange:
-        abort(404, description="That page of the order list does not exist.")
-    # Active search asks for the results only; history restores and links get the page.
-    template = ("admin/orders/_results.html" if htmx and htmx.target == "order-results"
-                else "admin/orders/index.html")
-    return render_template(template, flt=flt, listing=listing, filter_error=None)
 
 
 @bp.get("/orders.csv")

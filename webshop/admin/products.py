@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from webshop import catalog, inventory, media, merchandising
 from webshop.admin import bp
+from webshop.admin.listing import list_page
 from webshop.admin.product_forms import ImageForm, ProductForm, StockForm, sync_list_errors
 from webshop.auth.routes import safe_next
 from webshop.extensions import db, htmx
@@ -67,18 +68,16 @@ class ProductListArgs:
 @bp.get("/products")
 def products():
     args = ProductListArgs(request.args)
-    try:
-        page = merchandising.admin_products(
-            args.q, args.category, args.stock, args.sort, args.page, PRODUCTS_PER_PAGE,
-            low_stock_threshold())
-    except PageOutOfRange:
-        abort(404, description="That page of products does not exist.")
-    context = {"page": page, "args": args, "threshold": low_stock_threshold()}
-    if htmx and htmx.target == "product-results":
-        return render_template("admin/products/_results.html", **context)
-    return render_template(
-        "admin/products/index.html", categories=catalog.categories(),
-        sorts=merchandising.ADMIN_SORTS, stock_states=merchandising.STOCK_STATES, **context)
+    return list_page(
+        lambda page: {"page": merchandising.admin_products(
+            args.q, args.category, args.stock, args.sort, page, PRODUCTS_PER_PAGE,
+            low_stock_threshold()), "args": args, "threshold": low_stock_threshold()},
+        page_template="admin/products/index.html",
+        results_template="admin/products/_results.html", target="product-results",
+        missing="That page of products does not exist.",
+        page_context=lambda: {"categories": catalog.categories(),
+                              "sorts": merchandising.ADMIN_SORTS,
+                              "stock_states": merchandising.STOCK_STATES})
 
 
 def _product_row(product_id, stock_form=None):
