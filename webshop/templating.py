@@ -6,11 +6,14 @@ Pages are rendered the same for every shopper so that they can be cached whole; 
 few per-shopper values (CSRF token, cart count, flashed messages) are written as slots
 and filled in after the view, in one pass over the HTML.
 """
+from datetime import timezone
+
 from flask import get_flashed_messages, render_template, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from webshop import catalog, media
+from webshop.models.base import as_utc
 
 # ISO 4217 currencies without minor units; everything else here has two decimals.
 ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
@@ -72,10 +75,16 @@ def fill_slots(response):
     return response
 
 
+def in_utc(value):
+    """A stored timestamp in UTC, whatever zone the database session hands it back in."""
+    return as_utc(value).astimezone(timezone.utc) if value is not None else None
+
+
 def init_app(app):
     from webshop.extensions import htmx
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["utc"] = in_utc
     app.jinja_env.globals["stock_state"] = catalog.stock_state
     app.jinja_env.globals["htmx"] = htmx
     app.jinja_env.globals["category_nav"] = category_nav

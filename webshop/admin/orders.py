@@ -6,8 +6,6 @@ An action the order's state does not allow is not offered, and answers 409 if po
 anyway. With HX-Request an action answers with the order's status panel (and, out of
 band, its history), swapped in place; without, it redirects back (303) with a flash.
 """
-from datetime import timezone
-
 from flask import (
     Response, abort, flash, redirect, render_template, request, stream_with_context, url_for,
 )
@@ -21,7 +19,6 @@ from webshop.admin import bp
 from webshop.admin.listing import list_page
 from webshop.extensions import db, htmx
 from webshop.models import Order, utcnow
-from webshop.models.base import as_utc
 from webshop.payments import gateway
 from webshop.reports import export
 from webshop.reports import orders as order_reports
@@ -50,12 +47,6 @@ class DispatchForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     restock = BooleanField("Put the items back in stock")
-
-
-@bp.app_template_filter("utc")
-def in_utc(value):
-    """A stored timestamp in UTC, whatever zone the database session hands it back in."""
-    return as_utc(value).astimezone(timezone.utc) if value is not None else None
 
 
 # --- the list ----------------------------------------------------------------------------------
