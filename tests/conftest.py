@@ -151,6 +151,13 @@ def staff(db, client):
 
 
 @pytest.fixture
+def staff_token(staff):
+    """For tests that use `client` and a token apart: the client is logged in as staff
+    (the `staff` fixture), and this is its CSRF token."""
+    return staff.token
+
+
+@pytest.fixture
 def admin(db, client):
     """The test client, logged in as boss@example.com (an admin); `admin.token` is the
     CSRF token for its forms, `admin.me` the admin's user row."""
