@@ -334,8 +334,8 @@ def create_staff(email, role, password=None, actor=None):
 
 
 def role_change_refusal(actor, user):
-    """Why `actor` may not change `user`'s role, or None when they may: only admins
-    change roles, and never their own."""
+    """Why `actor` may not change `user`'s role (None: they may). Only admins change
+    roles, and never their own; the role form is offered when this is None."""
     if not getattr(actor, "is_admin", False):
         return "Only administrators can change roles."
     if user.id == getattr(actor, "id", None):
@@ -343,18 +343,10 @@ def role_change_refusal(actor, user):
     return None
 
 
-def may_change_role(actor, user):
-    """Whether to offer `actor` the role form for `user` (see role_change_refusal)."""
-    return role_change_refusal(actor, user) is None
-
-
 def change_role(user_id, role, actor):
-    """Give the user another role (customer, staff or admin). Commits once.
-
-    Giving a user the role they have changes nothing. Raises AccountError when
-    role_change_refusal refuses (an admin demoting themselves), or for an unknown role;
-    LookupError for an unknown user.
-    """
+    """Give the user another role (customer, staff or admin; their current one: no-op).
+    Commits once. Raises AccountError when role_change_refusal refuses, or for an unknown
+    role; LookupError for an unknown user."""
     if role not in ROLES:
         raise AccountError("Choose the role customer, staff or admin.", "role")
     user = locked(User, user_id)

@@ -34,6 +34,7 @@ def customer_detail(customer_id):
     except PageOutOfRange:
         abort(404, description="That page of the customer's orders does not exist.")
     user = summary.customer.user
+    may_change_role = user is not None and accounts.role_change_refusal(current_user, user) is None
     return render_template(
         "admin/customers/detail.html", summary=summary, customer=summary.customer, orders=orders,
-        may_change_role=user is not None and accounts.may_change_role(current_user, user))
+        may_change_role=may_change_role)
