@@ -75,7 +75,25 @@ class Config:
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "shop@example.com")
     MAIL_USE_TLS = env("MAIL_USE_TLS", "0") == "1"
     MAIL_OUTBOX_DIR = env("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # Seconds for each SMTP step: a stuck server must not hold a worker.
+    MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 30)
+
+    # Jobs: the outbox hands them to RQ (or runs them in-process without Redis).
     RQ_QUEUES = ("emails", "default")
+    JOB_RETRIES = env_int("JOB_RETRIES", 5)
+    JOB_RETRY_INTERVALS = (10, 30, 60, 300, 900)  # seconds before each retry
+    JOB_TIMEOUT = env_int("JOB_TIMEOUT", 180)  # SMTP times out after MAIL_TIMEOUT; the backstop
+    JOB_RELAY_AFTER = env_int("JOB_RELAY_AFTER", 60)  # the periodic relay leaves younger messages
+    JOB_REDIS_TIMEOUT = float(env("JOB_REDIS_TIMEOUT", 2.0))
+    JOB_MAX_INLINE_ATTEMPTS = 10  # embedded mode gives up on a job that keeps failing
+    # Periodic tasks the worker schedules, and how often (seconds).
+    JOB_SCHEDULE = {"expire-reservations": 120, "relay-outbox": 60}
+
+    # Accounts: how long a password reset link works, and the rate limits per address.
+    PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10/minute;50/hour")
+    RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5/minute;20/hour")
+    RATELIMIT_PASSWORD_FORGOT = env("RATELIMIT_PASSWORD_FORGOT", "5/minute;20/hour")
 
     # Checkout. Prices include VAT; TAX_RATE_PERCENT says how much of a total is VAT.
     SHIPPING_METHODS = {

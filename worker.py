@@ -15,7 +15,8 @@ import sys
 from redis import Redis
 from rq import Queue, Worker
 
-from webshop import create_app, jobs
+from webshop import create_app, jobs, outbox
+from webshop.extensions import db
 
 
 class ShopWorker(Worker):
@@ -77,9 +78,8 @@ def main(argv=None):
     connection = Redis.from_url(redis_url)
     with app.app_context():
         # Anything left behind by a crash or a Redis outage, whatever its age.
-        jobs.relay_pending(older_than_seconds=0)
+        outbox.relay_pending(older_than_seconds=0)
         # No pooled connections for the forked work-horses to inherit.
-        from webshop.extensions import db
         db.engine.dispose()
 
     ShopWorker.app = app

@@ -27,24 +27,23 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
-    from webshop import auth, catalog, jobs, ratelimit, security
-    login_manager.user_loader(auth.load_user)
+    from webshop import accounts, catalog, notifications, outbox
+    from webshop.web import ratelimit, security
+    from webshop.payments import gateway
+    login_manager.user_loader(accounts.load_user)
     catalog.init_app(app)
-    jobs.init_app(app)
+    outbox.init_app(app)
+    notifications.init_app(app)  # subscribes to the domain's events
+    app.extensions["webshop.payments"] = gateway  # the orders lifecycle's payment provider
     security.init_app(app)
     ratelimit.init_app(app)
 
-    from webshop.admin import bp as admin_bp
-    from webshop.admin import register_views as register_admin_views
-    from webshop.auth.routes import bp as auth_bp
+    from webshop import admin, auth, shop
     from webshop.ops import bp as ops_bp
-    from webshop.payments.webhooks import bp as payments_bp
-    from webshop.shop import checkout  # noqa: F401  (cart, checkout and order routes)
-    from webshop.shop.routes import bp as shop_bp
-    app.register_blueprint(shop_bp)
-    app.register_blueprint(auth_bp)
-    register_admin_views()
-    app.register_blueprint(admin_bp, url_prefix="/admin")
+    from webshop.payments.routes import bp as payments_bp
+    app.register_blueprint(shop.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(ops_bp)
     if app.config["STRIPE_SANDBOX"]:  # offline Stripe under /_sandbox/stripe
         from webshop.payments.sandbox import bp as stripe_sandbox_bp
@@ -54,9 +53,10 @@ def create_app(test_config=None):
                                "and no real money is taken.")
     app.register_blueprint(payments_bp)
 
-    from webshop import errors, ops, templating
+    from webshop import ops
+    from webshop.web import error_pages, templating
     ops.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     templating.init_app(app)
 
     from webshop.cli import register_cli

@@ -16,8 +16,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from webshop import notifications
+from webshop import events
 from webshop.extensions import db
+from webshop.validation import ValidationError
 from webshop.pagination import Page, check_page
 from webshop.models import ROLES, STAFF_ROLES, Address, Customer, Order, OrderItem, User
 from webshop.models.audit import record
@@ -31,15 +32,8 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "co
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 
 
-class AccountError(ValueError):
-    """An account change that cannot be made; str(error) is what the shopper reads.
-
-    `field` names the form field the message belongs next to, when there is one.
-    """
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
+class AccountError(ValidationError):
+    """An account change that cannot be made; str(error) is what the shopper reads."""
 
 
 def _check_new_password(password, field="password"):
@@ -111,7 +105,7 @@ def request_password_reset(email):
     if user is None or not user.active:
         db.session.rollback()
         return
-    notifications.notify_password_reset(user)
+    events.password_reset_requested.send(user)
     db.session.commit()
 
 
@@ -328,7 +322,7 @@ def create_staff(email, role, password=None, actor=None):
     record(db.session, "user.created", "user", user.id, actor=actor,
            after={"email": email, "role": role, "active": True, "invited": invited})
     if invited:
-        notifications.notify_password_reset(user)
+        events.password_reset_requested.send(user)
     db.session.commit()
     return user
 
@@ -380,4 +374,20 @@ def set_active(user_id, active, actor):
     record(db.session, "user.activated" if active else "user.deactivated", "user", user.id,
            actor=actor, before={"active": not active}, after={"active": active})
     db.session.commit()
+    return user
+
+
+# --- logging in -------------------------------------------------------------------------
+
+def load_user(user_id):
+    """Flask-Login's loader: one primary-key lookup, only for requests with a login."""
+    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None (never says which was wrong)."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active or not user.check_password(password):
+        return None
     return user

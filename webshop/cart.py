@@ -12,13 +12,14 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from webshop.extensions import db
+from webshop.validation import ValidationError
 from webshop import catalog
 from webshop.models import Cart, CartItem, Product, ProductVariant
 
 MAX_QUANTITY = 99  # per line: a sane upper bound whatever the stock
 
 
-class CartError(ValueError):
+class CartError(ValidationError):
     """A cart change that cannot be made; str(error) is what the shopper reads."""
 
 
@@ -46,6 +47,22 @@ class Line:
     @property
     def available(self):
         return self.active and self.stock >= self.quantity
+
+    @property
+    def problem(self):
+        """What stands between this line and checkout, for the shopper; None if nothing."""
+        if not self.active:
+            return LineProblem("sold_out", "No longer available: please remove it.")
+        if self.stock < self.quantity:
+            left = "Sold out" if self.stock <= 0 else f"Only {self.stock} left"
+            return LineProblem("low", f"{left}: please lower the quantity.")
+        return None
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    state: str  # a stock state, for the style
+    message: str
 
 
 @dataclass(frozen=True)
@@ -225,16 +242,50 @@ def shipping_methods():
     return current_app.config["SHIPPING_METHODS"]
 
 
+def shipping_label(method):
+    """A shipping method's name for people; its code if it is no longer offered."""
+    return shipping_methods().get(method, (method,))[0]
+
+
+def country_name(code):
+    """The name of a country the shop ships to; the code itself for any other."""
+    return current_app.config["SHIP_COUNTRIES"].get(code, code)
+
+
+def free_shipping_over():
+    """The subtotal from which standard delivery is free (minor units); 0: never."""
+    return current_app.config["FREE_SHIPPING_OVER"]
+
+
+def shipping_price(method, subtotal):
+    """What delivery by `method` costs for this subtotal: free standard delivery over
+    the threshold, the method's price otherwise."""
+    free_over = free_shipping_over()
+    if method == "standard" and free_over and subtotal >= free_over:
+        return 0
+    return shipping_methods()[method][1]
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    code: str
+    label: str
+    price: int
+
+
+def shipping_options(subtotal):
+    """Every shipping method with its price for this subtotal, as checkout offers them."""
+    return {code: ShippingOption(code, label, shipping_price(code, subtotal))
+            for code, (label, _price) in shipping_methods().items()}
+
+
 def totals(cart_lines, shipping_method=None):
     """Subtotal, shipping, included tax and total, all in minor units."""
     currency = cart_lines[0].currency if cart_lines else current_app.config["SHOP_CURRENCY"]
     subtotal = sum(line.line_total for line in cart_lines)
     shipping = 0
     if cart_lines and shipping_method:
-        shipping = shipping_methods()[shipping_method][1]
-        free_over = current_app.config["FREE_SHIPPING_OVER"]
-        if shipping_method == "standard" and free_over and subtotal >= free_over:
-            shipping = 0
+        shipping = shipping_price(shipping_method, subtotal)
     total = subtotal + shipping
     return Totals(subtotal, shipping, included_tax(total), total, currency)
 

@@ -16,7 +16,6 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
 
-SMTP_TIMEOUT = 30  # seconds for each SMTP step; a stuck server must not hold a worker
 
 
 def build_message(to, subject, text, html=None):
@@ -49,7 +48,7 @@ def send(message, kind="mail", ref=""):
 
 def _send_smtp(message):
     config = current_app.config
-    timeout = config.get("MAIL_TIMEOUT", SMTP_TIMEOUT)
+    timeout = config["MAIL_TIMEOUT"]
     smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
     try:
         if config.get("MAIL_USE_TLS"):

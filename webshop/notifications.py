@@ -1,9 +1,9 @@
 """Emails to customers: what each event sends, and the jobs that send it.
 
-Domain code calls `notify_order(kind, order_id)` or `notify_password_reset(user)` inside
-its unit of work; the message goes out after the commit, through the outbox
-(webshop.jobs). The jobs render templates/email/<kind>.txt and .html and hand the
-message to webshop.mail.
+Notifications subscribe to the domain's events (webshop.events) at start-up: an order's
+status change or a password reset request writes the email's job into the outbox inside
+the same unit of work, and the message goes out after the commit (webshop.outbox). The
+jobs render templates/email/<kind>.txt and .html and hand the message to webshop.mail.
 
 An order email is sent at most once per (kind, order), however often its job runs: the
 job claims a SentEmail row (unique dedupe_key) in a transaction that stays open while
@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webshop import jobs, mail
+from webshop import accounts, events, mail, outbox
+from webshop.cart import country_name, shipping_label
 from webshop.extensions import db
 from webshop.models import Order, SentEmail, User
+from webshop.orders import access_token
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +33,36 @@ ORDER_EMAILS = {
     "order_cancelled": "Your order {number} has been cancelled",
     "order_refunded": "Your order {number} has been refunded",
 }
+# The email each status change sends the customer.
+STATUS_EMAILS = {
+    "paid": "order_confirmation", "dispatched": "order_dispatched",
+    "cancelled": "order_cancelled", "refunded": "order_refunded",
+}
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
 
 
-# --- what domain code calls (inside its unit of work; no commit) --------------------------
+def init_app(app):
+    """Subscribe to the domain's events (once per process; blinker ignores repeats)."""
+    events.order_changed.connect(_on_order_changed)
+    events.password_reset_requested.connect(_on_password_reset_requested)
+
+
+def _on_order_changed(order, status, notify_customer=True):
+    if notify_customer and status in STATUS_EMAILS:
+        notify_order(STATUS_EMAILS[status], order.id)
+
+
+def _on_password_reset_requested(user):
+    notify_password_reset(user)
+
+
+# --- writing to the outbox (inside the caller's unit of work; no commit) --------------------
 
 def notify_order(kind, order_id):
     """Queue the customer's `kind` email about the order, to go out after the commit."""
     if kind not in ORDER_EMAILS:
         raise ValueError(f"unknown order email {kind!r}")
-    return jobs.enqueue("webshop.notifications.send_order_email", kind, order_id)
+    return outbox.enqueue("webshop.notifications.send_order_email", kind, order_id)
 
 
 def notify_password_reset(user):
@@ -49,7 +71,7 @@ def notify_password_reset(user):
     The link's token is made when the mail is sent, so it is never stored in the
     outbox or in Redis.
     """
-    return jobs.enqueue("webshop.notifications.send_password_reset", user.id)
+    return outbox.enqueue("webshop.notifications.send_password_reset", user.id)
 
 
 # --- jobs (run by the worker, or in-process in embedded mode) ---------------------------
@@ -88,14 +110,12 @@ def send_order_email(kind, order_id):
 
 def send_password_reset(user_id, token=None):
     """Send a password reset link to the user (each request its own mail, no dedupe)."""
-    from webshop import accounts
-
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         log.info("password reset for user %s not sent: no active account", user_id)
         return "skipped"
     token = token or accounts.password_reset_token(user)
-    max_age = current_app.config.get("PASSWORD_RESET_MAX_AGE", 3600)
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     context = {
         "user": user,
         "reset_url": absolute_url("auth.password_reset", token=token),
@@ -116,9 +136,6 @@ def send_password_reset(user_id, token=None):
 # --- rendering ----------------------------------------------------------------------------
 
 def _order_message(kind, order):
-    from webshop.orders import access_token
-
-    config = current_app.config
     subject = ORDER_EMAILS[kind].format(number=order.number)
     context = {
         "kind": kind,
@@ -128,9 +145,8 @@ def _order_message(kind, order):
         # For registered customers too: whoever holds the link may see the order.
         "order_url": absolute_url("shop.order_status", number=order.number,
                                   token=access_token(order)),
-        "shipping_label": config["SHIPPING_METHODS"].get(
-            order.shipping_method, (order.shipping_method,))[0],
-        "country": config["SHIP_COUNTRIES"].get(order.ship_country, order.ship_country),
+        "shipping_label": shipping_label(order.shipping_method),
+        "country": country_name(order.ship_country),
     }
     return mail.build_message(
         order.email, subject,

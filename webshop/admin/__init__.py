@@ -1,44 +1,7 @@
-"""The admin area: staff and admins only, checked once for every route of the blueprint.
+"""The admin area over HTTP (blueprint `admin`, mounted at /admin): see admin.blueprint."""
+from webshop.admin.blueprint import admin_only, bp
+from webshop.admin import (  # noqa: F401,E402  (attach the views to bp)
+    categories, customers, dashboard, orders, products, staff,
+)
 
-Each area of the admin is its own module (dashboard, products, orders, customers,
-staff) registering its views on this blueprint; routes parse, call a domain function
-with the acting user, and render. Admin-only views add @admin_only.
-"""
-import functools
-
-from flask import Blueprint, abort
-from flask_login import current_user
-
-from webshop.extensions import login_manager
-
-bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-def require_staff():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_staff:
-        abort(403)
-
-
-@bp.after_request
-def never_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def admin_only(view):
-    """For views that staff may not use (staff management): 403 for them."""
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403, description="Only administrators can do that.")
-        return view(*args, **kwargs)
-    wrapped.admin_only = True  # the access-matrix test reads this
-    return wrapped
-
-
-def register_views():
-    """Import the modules that attach their views to `bp` (called once by the factory)."""
-    from webshop.admin import customers, dashboard, orders, products, categories, staff  # noqa: F401
+__all__ = ["admin_only", "bp"]

@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webshop import merchandising
-from webshop.admin import bp
+from webshop.admin.blueprint import bp
 from webshop.admin.product_forms import CategoryForm, CategoryRenameForm
-from webshop.auth.routes import show_error
+from webshop.web.forms import show_error
 from webshop.extensions import db
 from webshop.models import Category
 

@@ -3,7 +3,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from webshop import accounts
-from webshop.admin import bp
+from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
 from webshop.pagination import PageOutOfRange, page_number
 from webshop.reports import customers as customer_reports

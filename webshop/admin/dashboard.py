@@ -1,7 +1,7 @@
 """The admin home: today's figures, what needs doing, and the last 30 days of sales."""
 from flask import render_template
 
-from webshop.admin import bp
+from webshop.admin.blueprint import bp
 from webshop.reports.dashboard import figures
 
 

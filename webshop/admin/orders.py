@@ -15,11 +15,10 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from webshop import orders
-from webshop.admin import bp
+from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
-from webshop.extensions import db, htmx
-from webshop.models import Order, utcnow
-from webshop.payments import gateway
+from webshop.extensions import htmx
+from webshop.models import utcnow
 from webshop.reports import export
 from webshop.reports import orders as order_reports
 from webshop.reports.orders import FilterError, OrderFilter
@@ -131,31 +130,25 @@ def _panel(order, status=200, dispatch_form=None, error=None, message=None):
 def _show_again(order_id, status, error=None, dispatch_form=None):
     """A refused or invalid action: the order as it is now, with the error or the form's
     messages, as its panel (htmx) or its whole page. Nothing was changed."""
-    db.session.rollback()
+    order = _order_or_404(order_id)
     if htmx:
-        return _panel(db.session.get(Order, order_id), status, dispatch_form, error=error)
-    return _detail_page(_order_or_404(order_id), status, dispatch_form, error=error)
+        return _panel(order, status, dispatch_form, error=error)
+    return _detail_page(order, status, dispatch_form, error=error)
 
 
-def _act(order_id, action, perform, dispatch_form=None):
-    """Run one staff action through the domain and answer as the request wants."""
-    order = db.session.get(Order, order_id)
-    if order is None:
-        abort(404, description="There is no such order.")
-    refusal = orders.staff_action_refusal(order, action)
-    if refusal:
-        return _show_again(order_id, 409, refusal, dispatch_form)
-    number = order.number
+def _act(order_id, action, dispatch_form=None, **params):
+    """Take one staff action through the orders domain and answer as the request wants."""
     try:
-        perform()
-    except orders.OrderError as error:  # InvalidTransition (a race), PaidMeanwhile
-        return _show_again(order_id, 409, str(error), dispatch_form)
-    except gateway.PaymentError as error:
+        number = orders.take_staff_action(order_id, action, _actor(), **params)
+    except LookupError:
+        abort(404, description="There is no such order.")
+    except orders.PaymentError as error:
         return _show_again(order_id, 502, str(error), dispatch_form)
+    except orders.OrderError as error:  # refused, a race lost, paid meanwhile
+        return _show_again(order_id, 409, str(error), dispatch_form)
     message = DONE[action].format(number=number)
     if htmx:
-        db.session.expire_all()
-        return _panel(db.session.get(Order, order_id), message=message)
+        return _panel(_order_or_404(order_id), message=message)
     flash(message, "success")
     return redirect(url_for("admin.order_detail", order_id=order_id), 303)
 
@@ -168,26 +161,25 @@ def _actor():
 def order_dispatch(order_id):
     form = DispatchForm()
     if not form.validate_on_submit():
-        order = db.session.get(Order, order_id)
-        if order is None:
+        try:  # not dispatchable at all: say that, not "enter a tracking number"
+            orders.check_staff_action(order_id, "dispatch")
+        except LookupError:
             abort(404, description="There is no such order.")
-        refusal = orders.staff_action_refusal(order, "dispatch")
-        if refusal:  # not dispatchable at all: say that, not "enter a tracking number"
-            return _show_again(order_id, 409, refusal)
+        except orders.ActionRefused as refusal:
+            return _show_again(order_id, 409, str(refusal))
         return _show_again(order_id, 422, dispatch_form=form)
-    return _act(order_id, "dispatch", lambda: orders.dispatch(
-        order_id, form.carrier.data, form.tracking_number.data, actor=_actor()), form)
+    return _act(order_id, "dispatch", form, carrier=form.carrier.data,
+                tracking_number=form.tracking_number.data)
 
 
 @bp.post("/orders/<int:order_id>/deliver")
 def order_deliver(order_id):
-    return _act(order_id, "deliver", lambda: orders.mark_delivered(order_id, actor=_actor()))
+    return _act(order_id, "deliver")
 
 
 @bp.post("/orders/<int:order_id>/cancel")
 def order_cancel(order_id):
-    return _act(order_id, "cancel", lambda: orders.cancel(
-        order_id, actor=_actor(), reason="Cancelled by staff."))
+    return _act(order_id, "cancel")
 
 
 @bp.post("/orders/<int:order_id>/resolve")
@@ -204,5 +196,4 @@ def order_resolve(order_id):
 @bp.post("/orders/<int:order_id>/refund")
 def order_refund(order_id):
     form = RefundForm()
-    return _act(order_id, "refund", lambda: gateway.refund(
-        order_id, restock=bool(form.restock.data), actor=_actor()))
+    return _act(order_id, "refund", restock=bool(form.restock.data))

@@ -12,10 +12,10 @@ from sqlalchemy import and_, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webshop import catalog, inventory, media, merchandising
-from webshop.admin import bp
+from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
 from webshop.admin.product_forms import ImageForm, ProductForm, StockForm, sync_list_errors
-from webshop.auth.routes import safe_next
+from webshop.web.forms import form_page, safe_next
 from webshop.extensions import db, htmx
 from webshop.models import AuditLog, ProductVariant
 from webshop.models.base import as_utc
@@ -30,11 +30,6 @@ AUDIT_PER_PAGE = 50
 def catalogue_helpers():
     return {"format_decimal": decimal_amount, "admin_stock_state": merchandising.admin_stock_state,
             "as_utc": as_utc}
-
-
-def form_page(template, form, status=None, **context):
-    """A form page: 422 when the submitted form has errors, so clients can tell."""
-    return render_template(template, form=form, **context), status or (422 if form.errors else 200)
 
 
 def low_stock_threshold():

@@ -7,8 +7,8 @@ from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from webshop import accounts
-from webshop.admin import admin_only, bp
-from webshop.auth.routes import safe_next, show_error
+from webshop.admin.blueprint import admin_only, bp
+from webshop.web.forms import safe_next, show_error
 from webshop.models import ROLES
 
 

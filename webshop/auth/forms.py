@@ -1,7 +1,7 @@
-from flask import current_app
+"""The account forms: logging in, registering, passwords."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from webshop.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -47,27 +47,3 @@ class PasswordResetForm(FlaskForm):
     confirm = PasswordField("Repeat the new password", validators=[
         DataRequired(), EqualTo("password", message="The two passwords do not match."),
     ])
-
-
-class AddressForm(FlaskForm):
-    """A shipping address: the saved one in the account, and checkout's (which extends it)."""
-
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
-    line2 = StringField("Apartment, suite, etc. (optional)", validators=[Optional(), Length(max=200)])
-    postal_code = StringField("Postal code", validators=[
-        DataRequired(), Length(max=20),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]*$", message="Use letters, digits, spaces or dashes."),
-    ])
-    city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])
-    country = SelectField("Country", validators=[DataRequired()],
-                          validate_choice=True)
-    phone = StringField("Phone (optional, for the courier)", validators=[Optional(), Length(max=40)])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        countries = current_app.config["SHIP_COUNTRIES"]
-        self.country.choices = [("", "Choose a country")] + sorted(
-            countries.items(), key=lambda item: item[1]
-        )

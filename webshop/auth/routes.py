@@ -2,53 +2,22 @@
 password change and reset, and the saved shipping address. Routes parse, call the accounts
 domain (webshop.accounts), and render.
 """
-from urllib.parse import urlsplit
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webshop import accounts, ratelimit
-from webshop.pagination import PageOutOfRange, page_number
-from webshop.auth import authenticate
+from webshop import accounts
+from webshop.auth.blueprint import bp
 from webshop.auth.forms import (
-    AddressForm, LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegisterForm,
+    LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegisterForm,
 )
-from webshop.shop import cart_session
-
-bp = Blueprint("auth", __name__)
+from webshop.pagination import PageOutOfRange, page_number
+from webshop.web import cart_session, ratelimit
+from webshop.web.forms import AddressForm, form_page, safe_next, show_error
 
 RECENT_ORDERS = 5
 ORDERS_PER_PAGE = 20
 RESET_LINK_SENT = ("If an account exists for that address, we have sent a link to choose a new "
                    "password. It works for an hour; check your spam folder if it does not arrive.")
-
-
-@bp.after_request
-def never_store(response):
-    """Account pages show personal data and carry CSRF tokens: no shared or back-button caches."""
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def safe_next(target, default):
-    """Only same-site paths as redirect targets: no open redirect through ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
-
-
-def form_page(template, form, **context):
-    """A form page: 422 when the submitted form has errors, so clients can tell."""
-    return render_template(template, form=form, **context), (422 if form.errors else 200)
-
-
-def show_error(form, error):
-    """Put an AccountError next to its field, or above the form when it has none."""
-    field = form._fields.get(error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -57,7 +26,7 @@ def register():
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if request.method == "POST":
-        ratelimit.limit("register", "5/minute;20/hour")
+        ratelimit.limit("register", current_app.config["RATELIMIT_REGISTER"])
     if form.validate_on_submit():
         try:
             user = accounts.register(form.email.data, form.password.data, form.name.data)
@@ -75,9 +44,9 @@ def register():
 def login():
     form = LoginForm()
     if request.method == "POST":
-        ratelimit.limit("login", "10/minute;50/hour")
+        ratelimit.limit("login", current_app.config["RATELIMIT_LOGIN"])
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
             cart_session.after_login(user)
@@ -105,7 +74,6 @@ def account():
         "auth/account.html",
         customer=customer,
         address=address,
-        countries=current_app.config["SHIP_COUNTRIES"],
         orders=recent.items,
         order_total=recent.total,
     )
@@ -148,9 +116,7 @@ def address():
         form.name.data = customer.name if customer else ""
     if form.validate_on_submit():
         try:
-            accounts.save_default_address(current_user, **{
-                name: form[name].data or "" for name in accounts.ADDRESS_FIELDS
-            })
+            accounts.save_default_address(current_user, **form.address_values())
         except accounts.AccountError as error:
             show_error(form, error)
         else:
@@ -166,7 +132,7 @@ def password_forgot():
     account, so this page cannot be used to find out who shops here."""
     form = PasswordForgotForm()
     if request.method == "POST":
-        ratelimit.limit("password-forgot", "5/minute;20/hour")
+        ratelimit.limit("password-forgot", current_app.config["RATELIMIT_PASSWORD_FORGOT"])
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         flash(RESET_LINK_SENT, "success")
@@ -176,7 +142,7 @@ def password_forgot():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def password_reset(token):
-    max_age = current_app.config.get("PASSWORD_RESET_MAX_AGE", 3600)
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     user = accounts.user_for_reset_token(token, max_age)
     if user is None:
         return render_template("auth/password_reset.html", form=None), 400

@@ -1,7 +1,9 @@
 """The shop's calls to Stripe: Checkout Sessions and refunds, through the stripe library.
 
 Without STRIPE_SECRET_KEY the same calls go to the built-in sandbox (see
-webshop.payments.sandbox) by pointing the library's API base at it.
+webshop.payments.sandbox) by pointing the library's API base at it. This module is the
+payment provider the orders lifecycle asks (`close_checkout`, `refund`); what a result
+means for an order is decided there, not here.
 """
 import logging
 from datetime import timedelta
@@ -9,11 +11,11 @@ from datetime import timedelta
 import stripe
 from flask import current_app
 
-from webshop import orders
+from webshop import cart
 from webshop.extensions import db
 from webshop.models import utcnow
 from webshop.models.base import as_utc
-from webshop.models.audit import record
+from webshop.orders import PaymentError
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +23,7 @@ log = logging.getLogger(__name__)
 MIN_SESSION_LIFETIME = timedelta(minutes=31)
 SANDBOX_KEY = "sk_test_sandbox"
 
-
-class PaymentError(Exception):
-    """The payment provider could not do what was asked; str(error) is for people."""
+__all__ = ["PaymentError", "client", "close_checkout", "refund", "start_checkout"]
 
 
 def client():
@@ -83,11 +83,10 @@ def _session_params(order, success_url, cancel_url, expires):
         for item in order.items
     ]
     if order.shipping:
-        method = current_app.config["SHIPPING_METHODS"].get(order.shipping_method)
         line_items.append({
             "price_data": {
                 "currency": currency, "unit_amount": order.shipping,
-                "product_data": {"name": method[0] if method else "Shipping"},
+                "product_data": {"name": cart.shipping_label(order.shipping_method)},
             },
             "quantity": 1,
         })
@@ -110,44 +109,30 @@ def _item_name(item):
     return f"{item.product_name} ({options})" if options else item.product_name
 
 
-def close_checkout(order):
-    """Stop a pending order's session from taking a payment. True if it was paid already."""
+def close_checkout(session_id):
+    """Stop a Checkout Session from taking a payment. True if it was paid already."""
     api = client().v1.checkout.sessions
     try:
-        session = api.retrieve(order.stripe_checkout_session_id)
+        session = api.retrieve(session_id)
         if session.status == "open":
-            session = api.expire(order.stripe_checkout_session_id)
+            session = api.expire(session_id)
     except stripe.StripeError as error:
         raise PaymentError("We could not reach the payment provider. Please try again.") from error
     return session.status == "complete" and session.payment_status == "paid"
 
 
-def refund(order_id, restock=False, actor=None):
-    """Ask Stripe to refund a paid or dispatched order in full. Commits once.
+def refund(order_number, payment_intent_id):
+    """Ask Stripe to refund the payment in full; returns the refund's id.
 
-    The order becomes "refunded" when Stripe's charge.refunded webhook confirms it;
-    the restock wish is kept on the order until then.
+    One idempotency key per order, so a retried request returns the same refund.
     """
-    order = orders.locked(order_id)
-    if not orders.can_transition(order, "refunded"):
-        db.session.rollback()
-        raise orders.InvalidTransition(order, "refunded")
-    if not order.stripe_payment_intent_id:
-        db.session.rollback()
-        raise PaymentError("This order has no recorded payment to refund.")
     try:
-        refund = client().v1.refunds.create(
-            params={"payment_intent": order.stripe_payment_intent_id,
-                    "metadata": {"order_number": order.number}},
-            options={"idempotency_key": f"refund-{order.number}"},
+        created = client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id,
+                    "metadata": {"order_number": order_number}},
+            options={"idempotency_key": f"refund-{order_number}"},
         )
     except stripe.StripeError as error:
-        db.session.rollback()
-        log.warning("refund of %s failed: %s", order.number, error)
+        log.warning("refund of %s failed: %s", order_number, error)
         raise PaymentError(f"Stripe did not accept the refund: {error.user_message or error}") from error
-    order.stripe_refund_id = refund.id
-    order.restock_on_refund = restock
-    record(db.session, "order.refund_requested", "order", order.id, actor=actor,
-           after={"refund": refund.id, "restock": restock})
-    db.session.commit()
-    return order
+    return created.id

@@ -1,51 +1,25 @@
-"""Stripe's webhooks: the only way an order becomes paid (never the browser redirect).
+"""Stripe's events: the only way an order becomes paid (never the browser redirect).
 
-Each verified event is handled once: its id goes into stripe_events in the same
-transaction as the change it causes, so a redelivery is a no-op. Handlers are
+Each verified event (webshop.payments.routes checks the signature) is handled once: its
+id goes into stripe_events in the same transaction as the change it causes, so a
+redelivery is a no-op. Handlers are
 idempotent by state (an event that finds the order already there does nothing), so
 events may arrive in any order. An event about a session the shop does not know
 (yet) answers 503, so Stripe delivers it again later.
-"""
-import logging
 
-import stripe
-from flask import Blueprint, current_app, jsonify, request
+This module only reads Stripe's events: what a payment or refund means for an order
+(the amount rule, flags, transitions) is decided by the orders lifecycle.
+"""
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webshop import orders
-from webshop.extensions import csrf, db
+from webshop.extensions import db
 from webshop.models import Order, StripeEvent
-from webshop.models.audit import record
-
-log = logging.getLogger(__name__)
-bp = Blueprint("payments", __name__)
-
-PAID_OR_LATER = {"paid", "dispatched", "delivered", "refunded"}
 
 
 class RetryLater(Exception):
     """The event cannot be applied yet (unknown session, or it overtook an earlier one)."""
-
-
-@bp.post("/webhooks/stripe")
-@csrf.exempt
-def stripe_webhook():
-    try:
-        event = stripe.Webhook.construct_event(
-            request.get_data(), request.headers.get("Stripe-Signature"),
-            current_app.config["STRIPE_WEBHOOK_SECRET"],
-        )
-    except (ValueError, stripe.SignatureVerificationError) as error:
-        log.warning("rejected a webhook: %s", error)
-        return jsonify(error="invalid signature or payload"), 400
-    try:
-        outcome = handle_event(event)
-    except RetryLater as reason:
-        db.session.rollback()
-        log.info("webhook %s (%s) deferred: %s", event.id, event.type, reason)
-        return jsonify(error=str(reason)), 503
-    return jsonify(received=True, outcome=outcome)
 
 
 def handle_event(event):
@@ -80,30 +54,14 @@ def _order_for(obj, by_session=True):
     return orders.locked(order_id) if order_id is not None else None
 
 
-def _flag(order, reason):
-    order.needs_attention = True
-    order.attention_reason = reason
-    record(db.session, "order.flagged", "order", order.id, note=reason)
-    log.warning("order %s flagged: %s", order.number, reason)
-
-
 def session_paid(session):
     order = _order_for(session)
     if order is None:
         raise RetryLater(f"no order for session {session.get('id')}")
     if session.get("payment_status") != "paid":
         return "awaiting payment"  # delayed methods: async_payment_succeeded follows
-    if order.status in PAID_OR_LATER:
-        return "already paid"
-    if session.get("amount_total") != order.total or (session.get("currency") or "").lower() != order.currency.lower():
-        _flag(order, f"Stripe reported {session.get('amount_total')} {session.get('currency')}, "
-                     f"the order is {order.total} {order.currency.lower()}: not marked paid.")
-        return "amount mismatch"
-    if order.status == "cancelled":
-        _flag(order, "Payment arrived after the order was cancelled: refund it or fulfil it by hand.")
-        return "paid after cancellation"
-    orders.transition(order, "paid", stripe_payment_intent_id=session.get("payment_intent"))
-    return "paid"
+    return orders.payment_received(order, session.get("amount_total"), session.get("currency"),
+                                   session.get("payment_intent"))
 
 
 def session_closed(session):
@@ -111,10 +69,7 @@ def session_closed(session):
     order = _order_for(session)
     if order is None:
         raise RetryLater(f"no order for session {session.get('id')}")
-    if order.status != "pending":
-        return f"already {order.status}"
-    orders.transition(order, "cancelled", note="The payment session closed without payment.")
-    return "cancelled"
+    return orders.payment_abandoned(order)
 
 
 def payment_failed(intent):
@@ -123,26 +78,16 @@ def payment_failed(intent):
     if order is None:
         return "ignored"
     message = ((intent.get("last_payment_error") or {}).get("message")) or "payment failed"
-    record(db.session, "order.payment_failed", "order", order.id, note=message)
-    return "noted"
+    return orders.payment_declined(order, message)
 
 
 def charge_refunded(charge):
     order = _order_for(charge, by_session=False)
     if order is None:
         return "ignored"
-    if order.status == "refunded":
-        return "already refunded"
     if order.status == "pending":
         raise RetryLater(f"refund for {order.number} arrived before its payment")
-    if not charge.get("refunded"):
-        return "partial refund ignored"
-    if not orders.can_transition(order, "refunded"):
-        _flag(order, f"Stripe refunded the payment while the order was {order.status}.")
-        return "flagged"
-    orders.transition(order, "refunded", restock=order.restock_on_refund,
-                      note="Refund confirmed by Stripe.")
-    return "refunded"
+    return orders.refund_confirmed(order, full=bool(charge.get("refunded")))
 
 
 HANDLERS = {

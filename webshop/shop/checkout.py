@@ -12,12 +12,12 @@ from flask_login import current_user
 from webshop import accounts
 from webshop import cart as carts
 from webshop import orders
-from webshop.auth.routes import safe_next
 from webshop.extensions import htmx
 from webshop.payments import gateway
-from webshop.shop import cart_session
+from webshop.shop.blueprint import bp
 from webshop.shop.forms import CheckoutForm
-from webshop.shop.routes import bp
+from webshop.web import cart_session
+from webshop.web.forms import safe_next
 
 
 def _cart_view(status=200, error=None, message=None):
@@ -121,7 +121,11 @@ def checkout():
         return _done(error="Your cart is empty.")
     totals = carts.totals(lines, form.shipping_method.data or "standard")
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("shop/checkout.html", form=form, lines=lines, totals=totals), status
+    return render_template(
+        "shop/checkout.html", form=form, lines=lines, totals=totals,
+        shipping_options=carts.shipping_options(totals.subtotal),
+        free_shipping_over=carts.free_shipping_over(),
+    ), status
 
 
 def _prefill(form):
@@ -131,18 +135,12 @@ def _prefill(form):
         form.email.data = current_user.email
         address = accounts.default_address(current_user)
         if address is not None:
-            for name in ("name", "line1", "line2", "city", "postal_code", "region", "country",
-                         "phone"):
-                getattr(form, name).data = getattr(address, name)
+            form.fill_address(address)
 
 
 def _address(form):
-    return orders.ShippingAddress(
-        name=form.name.data.strip(), line1=form.line1.data.strip(),
-        line2=(form.line2.data or "").strip(), city=form.city.data.strip(),
-        postal_code=form.postal_code.data.strip().upper(), region=(form.region.data or "").strip(),
-        country=form.country.data, phone=(form.phone.data or "").strip(),
-    )
+    values = form.address_values()
+    return orders.ShippingAddress(**{**values, "postal_code": values["postal_code"].upper()})
 
 
 def order_url(order, **kwargs):
@@ -163,7 +161,7 @@ def _to_payment(order):
             cancel_url=url_for("shop.checkout_cancelled", number=order.number,
                                token=orders.access_token(order), _external=True),
         )
-    except gateway.PaymentError as error:
+    except orders.PaymentError as error:
         flash(f"{error} Your items are held for you.", "error")
         return redirect(order_url(order), 303)
     return redirect(url, 303)
@@ -189,11 +187,11 @@ def checkout_cancelled(number):
     if order.status == "pending":
         try:
             orders.return_to_cart(order.id, **cart_session.owner())
-        except orders.OrderError:
-            return redirect(order_url(order), 303)  # paid meanwhile: show it
-        except gateway.PaymentError:
+        except orders.PaymentError:
             flash("We could not reach the payment provider; please try again.", "error")
             return redirect(order_url(order), 303)
+        except orders.OrderError:
+            return redirect(order_url(order), 303)  # paid meanwhile: show it
         _refresh_badge()
         flash("Payment cancelled. Your cart is as you left it.", "success")
     return redirect(url_for("shop.cart"), 303)

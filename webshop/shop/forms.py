@@ -1,8 +1,9 @@
-from flask import current_app
+"""The checkout form: the address form plus email, delivery and the idempotency key."""
 from wtforms import BooleanField, EmailField, HiddenField, RadioField
 from wtforms.validators import DataRequired, Email, Length
 
-from webshop.auth.forms import AddressForm
+from webshop.cart import shipping_methods
+from webshop.web.forms import AddressForm
 
 
 class CheckoutForm(AddressForm):
@@ -16,5 +17,5 @@ class CheckoutForm(AddressForm):
         super().__init__(*args, **kwargs)
         self.shipping_method.choices = [
             (code, label)
-            for code, (label, _price) in current_app.config["SHIPPING_METHODS"].items()
+            for code, (label, _price) in shipping_methods().items()
         ]

@@ -1,7 +1,5 @@
 """Jinja filters and globals, and the per-request slots of cacheable pages.
 
-Money formatting lives here and nowhere else.
-
 Pages are rendered the same for every shopper so that they can be cached whole; the
 few per-shopper values (CSRF token, cart count, flashed messages) are written as slots
 and filled in after the view, in one pass over the HTML.
@@ -12,26 +10,9 @@ from flask import get_flashed_messages, render_template, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from webshop import catalog, media
+from webshop import cart, catalog, media
 from webshop.models.base import as_utc
-
-# ISO 4217 currencies without minor units; everything else here has two decimals.
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "kr "}
-
-
-def format_money(amount, currency="EUR"):
-    """12345, 'EUR' -> '€123.45'. Money is integer minor units until this moment."""
-    if amount is None:
-        return ""
-    currency = (currency or "EUR").upper()
-    symbol = SYMBOLS.get(currency, currency + " ")
-    sign = "-" if amount < 0 else ""
-    amount = abs(int(amount))
-    if currency in ZERO_DECIMAL:
-        return f"{sign}{symbol}{amount:,}"
-    return f"{sign}{symbol}{amount // 100:,}.{amount % 100:02d}"
-
+from webshop.money import format_money
 
 def media_url(filename, thumb=False):
     """URL of an uploaded or generated image; `thumb` picks its small rendition."""
@@ -89,6 +70,8 @@ def init_app(app):
     app.jinja_env.globals["htmx"] = htmx
     app.jinja_env.globals["category_nav"] = category_nav
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["shipping_label"] = cart.shipping_label
+    app.jinja_env.globals["country_name"] = cart.country_name
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,18 +1,15 @@
 """The storefront: home, catalogue, product pages. Routes parse, call the domain, render.
 
 Catalogue pages are cached whole (per catalogue version and per kind of visitor); the
-per-shopper parts are slots filled in after the view (see webshop.templating).
+per-shopper parts are slots filled in after the view (see webshop.web.templating).
 """
-from flask import (
-    Blueprint, abort, current_app, render_template, request, send_from_directory,
-)
+from flask import abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
 from webshop import catalog
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
-
-bp = Blueprint("shop", __name__)
+from webshop.shop.blueprint import bp
 
 
 class ListArgs:

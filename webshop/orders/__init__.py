@@ -1,0 +1,34 @@
+"""The orders domain: placing an order, its lifecycle, who may see it, what staff may do.
+
+- placement: the cart becomes a pending order, its stock reserved atomically;
+- lifecycle: every status change (one function, one table), payment and refund results,
+  flags for staff, the reservation sweep;
+- access: guests' signed links, customers' own orders;
+- staff: the actions the admin offers, and taking them.
+"""
+from webshop.orders.access import access_token, order_for_viewer
+from webshop.orders.errors import (
+    ActionRefused, EmptyCart, InvalidTransition, OrderError, OutOfStock, PaidMeanwhile,
+    PaymentError,
+)
+from webshop.orders.lifecycle import (
+    PAID_OR_LATER, TIMESTAMPS, TRANSITIONS, can_transition, cancel, dispatch, expire_reservations, flag,
+    locked, mark_delivered, mark_paid, mark_refunded, payment_abandoned, payment_declined,
+    payment_received, refund_confirmed, request_refund, resolve_attention, return_to_cart,
+    transition,
+)
+from webshop.orders.placement import ShippingAddress, place_order
+from webshop.orders.staff import (
+    STAFF_ACTIONS, check_staff_action, refund_pending, staff_action_refusal, staff_actions,
+    take_staff_action,
+)
+
+__all__ = [
+    "PAID_OR_LATER", "STAFF_ACTIONS", "TIMESTAMPS", "TRANSITIONS", "ActionRefused", "EmptyCart",
+    "InvalidTransition", "OrderError", "OutOfStock", "PaidMeanwhile", "PaymentError",
+    "ShippingAddress", "access_token", "can_transition", "cancel", "check_staff_action", "dispatch",
+    "expire_reservations", "flag", "locked", "mark_delivered", "mark_paid", "mark_refunded",
+    "order_for_viewer", "payment_abandoned", "payment_declined", "payment_received",
+    "place_order", "refund_confirmed", "refund_pending", "request_refund", "resolve_attention",
+    "return_to_cart", "staff_action_refusal", "staff_actions", "take_staff_action", "transition",
+]

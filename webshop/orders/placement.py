@@ -1,0 +1,151 @@
+"""Placing an order: the cart becomes a pending order and its stock is reserved.
+
+Stock is reserved with one conditional UPDATE per variant inside the order's transaction
+(never check-then-write), so no two orders can take the last unit.
+"""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from webshop import accounts
+from webshop import cart as carts
+from webshop import catalog
+from webshop.extensions import db
+from webshop.models import Customer, Order, OrderItem, ProductVariant, utcnow
+from webshop.models.audit import record
+from webshop.orders.errors import EmptyCart, OrderError, OutOfStock
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str = ""
+    region: str = ""
+    phone: str = ""
+
+
+def place_order(cart, email, address, shipping_method, idempotency_key, user=None,
+                save_address=False):
+    """Turn the cart into a pending order, reserving its stock. Commits once.
+
+    The same idempotency key (a double click, a retried POST) returns the order it
+    already made. Raises EmptyCart or OutOfStock, in which case nothing is reserved.
+    With save_address, a logged-in customer's default address becomes this one.
+    """
+    existing = _by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
+    lines = carts.lines(cart)
+    if not lines:
+        raise EmptyCart()
+    if shipping_method not in carts.shipping_methods():
+        raise OrderError("Please choose a shipping method.")
+    try:
+        short = _reserve_stock(lines)
+        if short:
+            db.session.rollback()
+            raise OutOfStock(short)
+        order = _new_order(lines, email, address, shipping_method, idempotency_key, user)
+        if save_address and user is not None:
+            accounts.stage_default_address(user, **vars(address))
+        carts.clear(cart)
+        db.session.flush()
+        record(db.session, "order.placed", "order", order.id, actor=user,
+               after={"status": "pending", "total": order.total})
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent submit of the same form won the race: show the order it made.
+        db.session.rollback()
+        existing = _by_idempotency_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def _by_idempotency_key(key):
+    if not key:
+        return None
+    return db.session.scalar(select(Order).where(Order.idempotency_key == key))
+
+
+def _reserve_stock(lines):
+    """Take each line's quantity off its variant's stock; names of the lines that could not.
+
+    One conditional UPDATE per variant, in id order so two orders never deadlock.
+    The caller rolls back if anything is short, so a failed order reserves nothing.
+    """
+    wanted, names, short = {}, {}, []
+    for line in lines:
+        name = line.product_name + (f" ({line.label})" if line.label else "")
+        if not line.active:
+            short.append(name)
+            continue
+        wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+        names[line.variant_id] = name
+    for variant_id in sorted(wanted):
+        result = db.session.execute(
+            update(ProductVariant)
+            .where(ProductVariant.id == variant_id, ProductVariant.stock >= wanted[variant_id])
+            .values(stock=ProductVariant.stock - wanted[variant_id])
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            short.append(names[variant_id])
+    catalog.mark_changed()
+    return short
+
+
+def _new_order(lines, email, address, shipping_method, idempotency_key, user):
+    totals = carts.totals(lines, shipping_method)
+    order = Order(
+        number=_new_number(), customer=_customer_for(email, address, user),
+        user_id=user.id if user else None, email=email.strip().lower(), status="pending",
+        ship_name=address.name, ship_line1=address.line1, ship_line2=address.line2,
+        ship_city=address.city, ship_postal_code=address.postal_code,
+        ship_region=address.region, ship_country=address.country, ship_phone=address.phone,
+        shipping_method=shipping_method, subtotal=totals.subtotal, shipping=totals.shipping,
+        tax=totals.tax, total=totals.total, currency=totals.currency,
+        idempotency_key=idempotency_key,
+        reserved_until=utcnow() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+    )
+    for line in lines:
+        order.items.append(OrderItem(
+            variant_id=line.variant_id, product_id=line.product_id,
+            product_name=line.product_name, option_values=line.option_values, sku=line.sku,
+            unit_price=line.unit_price, quantity=line.quantity, line_total=line.line_total,
+        ))
+    db.session.add(order)
+    return order
+
+
+def _new_number():
+    return "W" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def _customer_for(email, address, user):
+    """The customer profile the order belongs to: the user's, or the guest's by email."""
+    email = email.strip().lower()
+    if user is not None:
+        customer = db.session.scalar(select(Customer).where(Customer.user_id == user.id))
+    else:
+        customer = db.session.scalar(
+            select(Customer).where(Customer.email == email, Customer.user_id.is_(None)).limit(1)
+        )
+    if customer is None:
+        customer = Customer(email=user.email if user else email, user_id=user.id if user else None)
+        db.session.add(customer)
+    customer.name = address.name
+    if address.phone:
+        customer.phone = address.phone
+    return customer

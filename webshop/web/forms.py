@@ -1,0 +1,65 @@
+"""Form helpers every blueprint uses, and the address form (account and checkout)."""
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from webshop.accounts import ADDRESS_FIELDS
+
+
+def safe_next(target, default):
+    """Only same-site paths as redirect targets: no open redirect through ?next=."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
+
+
+def form_page(template, form, status=None, **context):
+    """A form page: 422 when the submitted form has errors (unless `status` says
+    otherwise), so clients can tell."""
+    return render_template(template, form=form, **context), status or (422 if form.errors else 200)
+
+
+def show_error(form, error):
+    """Put a domain error (a ValidationError) next to its field, or above the form when it
+    names none."""
+    field = form._fields.get(error.field) if getattr(error, "field", None) else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+class AddressForm(FlaskForm):
+    """A shipping address: the saved one in the account, and checkout's (which extends it)."""
+
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
+    line2 = StringField("Apartment, suite, etc. (optional)", validators=[Optional(), Length(max=200)])
+    postal_code = StringField("Postal code", validators=[
+        DataRequired(), Length(max=20),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]*$", message="Use letters, digits, spaces or dashes."),
+    ])
+    city = StringField("City", validators=[DataRequired(), Length(max=100)])
+    region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])
+    country = SelectField("Country", validators=[DataRequired()],
+                          validate_choice=True)
+    phone = StringField("Phone (optional, for the courier)", validators=[Optional(), Length(max=40)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = current_app.config["SHIP_COUNTRIES"]
+        self.country.choices = [("", "Choose a country")] + sorted(
+            countries.items(), key=lambda item: item[1]
+        )
+
+    def fill_address(self, address):
+        """Pre-fill the fields from a saved address (anything with the address fields)."""
+        for name in ADDRESS_FIELDS:
+            self[name].data = getattr(address, name)
+
+    def address_values(self):
+        """The address as typed, trimmed: {field: text} for every address field."""
+        return {name: (self[name].data or "").strip() for name in ADDRESS_FIELDS}
