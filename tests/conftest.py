@@ -4,6 +4,7 @@ The database is created for this test run under a unique name and dropped at the
 nothing else on the server is touched. Every test starts from empty tables and an
 empty Redis database (a dedicated number).
 """
+import atexit
 import email
 import email.policy
 import os
@@ -22,7 +23,8 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from tests.helpers import csrf_token, log_in_new_user
-from webshop import create_app, ratelimit, safe_cache
+from webshop import create_app, safe_cache
+from webshop.web import ratelimit
 from webshop.extensions import db as _db
 from webshop.models import User
 
@@ -40,8 +42,15 @@ def _claim_redis_db():
     for number in (13, 12, 11, 10, 9, 8):
         url = f"redis://127.0.0.1:6379/{number}"
         if redis_lib.Redis.from_url(url).set(CLAIM_KEY, RUN_ID, nx=True, ex=3 * 3600):
+            atexit.register(_release_redis_db, url)  # also when collection fails
             return url
     raise RuntimeError("Redis databases 8-13 are all claimed by other test runs")
+
+
+def _release_redis_db(url):
+    client = redis_lib.Redis.from_url(url)
+    if client.get(CLAIM_KEY) == RUN_ID.encode():
+        client.delete(CLAIM_KEY)
 
 
 REDIS_TEST_URL = _claim_redis_db()

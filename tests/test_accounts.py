@@ -152,7 +152,7 @@ def test_without_remember_me_there_is_no_remember_cookie(client, db):
 
 
 def test_login_and_register_call_the_cart_glue(client, db, monkeypatch):
-    from webshop.shop import cart_session
+    from webshop.web import cart_session
     seen = []
     monkeypatch.setattr(cart_session, "after_login", lambda user: seen.append(("in", user.email)))
     monkeypatch.setattr(cart_session, "after_logout", lambda: seen.append(("out", None)))

@@ -98,8 +98,8 @@ def test_a_failed_send_in_embedded_mode_stays_in_the_outbox_until_the_relay(
     assert db.session.scalar(select(SentEmail)) is None
 
     settings(MAIL_SERVER=None)  # mail works again
-    from webshop import jobs
-    assert jobs.relay_pending(older_than_seconds=0) == 1
+    from webshop import outbox
+    assert outbox.relay_pending(older_than_seconds=0) == 1
     [path] = eml_files(embedded)
     assert order.number in read_eml(path)["Subject"]
 

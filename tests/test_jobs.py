@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from tests.conftest import ROOT, free_port
 from tests.factories import make_order
 from webshop import jobs, notifications, orders
+from webshop.outbox import redis_connection, relay_pending
 from webshop.models import Order, OutboxMessage, SentEmail, utcnow
 
 SEND = "webshop.notifications.send_order_email"
@@ -69,7 +70,7 @@ def test_relaying_twice_makes_one_job(db, redis_client):
     message.enqueued_at = None  # as if the first hand-over was never recorded
     db.session.commit()
 
-    assert jobs.relay_pending(older_than_seconds=0) == 1
+    assert relay_pending(older_than_seconds=0) == 1
     assert Queue("emails", connection=redis_client).count == 1
     assert outbox(db)[0].enqueued_at is not None
 
@@ -87,11 +88,11 @@ def test_a_rolled_back_change_sends_nothing(db, redis_client):
 def test_only_messages_older_than_the_cutoff_are_relayed_by_the_sweep(settings, db, redis_client):
     with settings(REDIS_URL=redis_down()):
         paid_order(db)
-    assert jobs.relay_pending() == 0  # too fresh: the after-commit hook may still be on it
+    assert relay_pending() == 0  # too fresh: the after-commit hook may still be on it
     [message] = outbox(db)
     message.created_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
-    assert jobs.relay_pending() == 1
+    assert relay_pending() == 1
 
 
 # --- through a real worker -------------------------------------------------------------------
@@ -268,7 +269,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_retried_and_mails_once(
 # --- periodic tasks -------------------------------------------------------------------------
 
 def test_periodic_tasks_are_scheduled_once_however_many_workers_ask(app, db, redis_client):
-    connection = jobs.redis_connection()
+    connection = redis_connection()
     for _ in range(3):  # three workers starting, say
         jobs.schedule_periodic(connection)
 
