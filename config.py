@@ -65,6 +65,9 @@ class Config:
     STRIPE_SANDBOX = env("STRIPE_SANDBOX", "0") == "1" or not env("STRIPE_SECRET_KEY")
     # Where the sandbox delivers its webhooks (default: BASE_URL + /webhooks/stripe).
     STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
+    # The sandbox retries a failed webhook delivery after these many seconds, as Stripe does.
+    STRIPE_SANDBOX_RETRY_DELAYS = (1, 2, 4, 8, 16, 32)
+    STRIPE_SANDBOX_WEBHOOK_TIMEOUT = 10  # seconds per delivery attempt
     # The checkout form's POST is redirected to Stripe's page: the CSP must allow that.
     CSP_FORM_ACTION_EXTRA = ("https://checkout.stripe.com",)
 

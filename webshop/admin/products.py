@@ -1,4 +1,4 @@
-"""Admin: the catalogue (products, variants, stock, images) and the audit log.
+"""Admin: the catalogue (products, variants, stock, images).
 
 Routes parse the request, call one domain function (webshop.catalog, webshop.inventory)
 with the acting user, and render. Form pages answer 422 when a form has errors and 303
@@ -8,7 +8,6 @@ includes); without it every POST redirects, so each form also works without Java
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webshop import catalog, inventory, media, merchandising
@@ -17,13 +16,12 @@ from webshop.admin.listing import list_page
 from webshop.admin.product_forms import ImageForm, ProductForm, StockForm, sync_list_errors
 from webshop.web.forms import form_page, safe_next
 from webshop.extensions import db, htmx
-from webshop.models import AuditLog, ProductVariant
+from webshop.models import ProductVariant
 from webshop.models.base import as_utc
 from webshop.money import decimal_amount
-from webshop.pagination import PageOutOfRange, page_number
+from webshop.pagination import page_number
 
 PRODUCTS_PER_PAGE = 50
-AUDIT_PER_PAGE = 50
 
 
 @bp.context_processor
@@ -321,42 +319,3 @@ def variant_stock(variant_id):
         flash("Stock not changed: " + " ".join(
             e for field in (form.delta, form.set_to, form.reason) for e in field.errors), "error")
     return redirect(safe_back(url_for("admin.product_edit", product_id=product_id) + "#stock"), 303)
-
-
-# --- the audit log --------------------------------------------------------------------
-
-def audit_entries(entity_type=None, actor=None, page=1, per_page=AUDIT_PER_PAGE):
-    """A page of audit entries, newest first, filtered by entity type and actor: two queries.
-
-    Items are rows of (AuditLog, sku, product_id); the last two only for variants."""
-    filters = []
-    if entity_type:
-        filters.append(AuditLog.entity_type == entity_type)
-    if actor:
-        filters.append(AuditLog.actor.icontains(actor, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(AuditLog).where(*filters))
-    catalog.check_page(page, per_page, total)
-    # A variant's SKU and product make its entries readable (and linkable).
-    variant = and_(AuditLog.entity_type == "variant", ProductVariant.id == AuditLog.entity_id)
-    rows = db.session.execute(
-        select(AuditLog, ProductVariant.sku, ProductVariant.product_id)
-        .outerjoin(ProductVariant, variant).where(*filters)
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return catalog.Page(rows, page, per_page, total)
-
-
-@bp.get("/audit")
-def audit_log():
-    entity_type = (request.args.get("entity") or "").strip()[:40]
-    actor = (request.args.get("actor") or "").strip()[:254]
-    try:
-        page = audit_entries(entity_type or None, actor or None, page_number(request.args))
-    except PageOutOfRange:
-        abort(404, description="That page of the audit log does not exist.")
-    entity_types = db.session.scalars(
-        select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)).all()
-    return render_template(
-        "admin/audit/index.html", page=page, entity_type=entity_type, actor=actor,
-        entity_types=entity_types,
-        link_args={"entity": entity_type or None, "actor": actor or None})

@@ -24,7 +24,12 @@ class StaffForm(FlaskForm):
 
 
 def _staff_page(form=None, error=None, status=200):
-    return render_template("admin/staff/index.html", users=accounts.staff_users(),
+    users = accounts.staff_users()
+    actor = current_user._get_current_object()
+    role_changeable = {user.id for user in users
+                       if accounts.role_change_refusal(actor, user) is None}
+    return render_template("admin/staff/index.html", users=users,
+                           role_changeable=role_changeable,
                            form=form or StaffForm(formdata=None), error=error), status
 
 

@@ -102,11 +102,6 @@ def _variant_snapshot(variant):
             "price": variant.price, "stock": variant.stock}
 
 
-def changes(before, after):
-    """Only what changed, as (before, after) dicts for the audit log."""
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
-
 
 def create_product(actor, *, name, variants, slug="", description="", category_id=None,
                    active=True, featured=False, option_names=(), currency=None):

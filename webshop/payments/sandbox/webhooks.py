@@ -24,8 +24,6 @@ from webshop.payments.sandbox import store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_DELAYS = (1, 2, 4, 8, 16, 32)
-DEFAULT_TIMEOUT = 10  # seconds per delivery attempt
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks) webshop-sandbox"
 
 _PENDING = "stripe_sandbox_events"  # db.session.info key: events awaiting the commit
@@ -111,8 +109,8 @@ def _dispatch(event):
     url = config.get("STRIPE_SANDBOX_WEBHOOK_URL") or (
         config["BASE_URL"].rstrip("/") + "/webhooks/stripe"
     )
-    delays = tuple(config.get("STRIPE_SANDBOX_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS)
-    timeout = config.get("STRIPE_SANDBOX_WEBHOOK_TIMEOUT", DEFAULT_TIMEOUT)
+    delays = tuple(config["STRIPE_SANDBOX_RETRY_DELAYS"])
+    timeout = config["STRIPE_SANDBOX_WEBHOOK_TIMEOUT"]
     payload = json.dumps(event, indent=2, ensure_ascii=False).encode("utf-8")
     thread = threading.Thread(
         target=_deliver, args=(url, payload, config["STRIPE_WEBHOOK_SECRET"], delays, timeout,
