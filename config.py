@@ -60,6 +60,13 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
     STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_sandbox_not_secret")
     STRIPE_API_BASE = env("STRIPE_API_BASE")
+    # Put in the metadata of every session the shop creates: events for sessions without
+    # it (Payment Links, other apps on the same account) are acknowledged and ignored.
+    STRIPE_SHOP_MARKER = env("STRIPE_SHOP_MARKER", "webshop")
+    # Each call to Stripe gives up after this many seconds, and is retried this often
+    # (with the same idempotency key) on a network error or a 409/429/5xx.
+    STRIPE_TIMEOUT = float(env("STRIPE_TIMEOUT", 20))
+    STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
     # Without a Stripe key the shop talks to its built-in sandbox (same stripe-library
     # code path, offline), served under /_sandbox/stripe by this app.
     STRIPE_SANDBOX = env("STRIPE_SANDBOX", "0") == "1" or not env("STRIPE_SECRET_KEY")

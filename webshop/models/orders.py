@@ -26,6 +26,7 @@ class Order(db.Model):
             "subtotal >= 0 AND shipping >= 0 AND tax >= 0 AND total >= 0",
             name="amounts_not_negative",
         ),
+        CheckConstraint("amount_refunded >= 0", name="refunded_not_negative"),
         Index("ix_order_status_created", "status", "created_at"),
     )
 
@@ -59,10 +60,19 @@ class Order(db.Model):
     stripe_checkout_session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
     stripe_refund_id: Mapped[Optional[str]] = mapped_column(String(255))
+    # What Stripe has refunded so far (pending and succeeded refunds; see Refund).
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A delayed payment method (bank debit) is on its way: the reservation holds.
+    payment_processing_since: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     # Asked for when staff start a refund; applied when Stripe confirms it.
     restock_on_refund: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # One order per submitted checkout form, however often it is posted.
     idempotency_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+
+    # A chargeback on the order's payment: Stripe's dispute id, status and reason.
+    dispute_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    dispute_status: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    dispute_reason: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     carrier: Mapped[str] = mapped_column(String(60), default="")
     tracking_number: Mapped[str] = mapped_column(String(100), default="")
@@ -83,6 +93,9 @@ class Order(db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )
     customer = relationship("Customer")
+    refunds: Mapped[list["Refund"]] = relationship(  # noqa: F821 (models.payments)
+        back_populates="order", cascade="all, delete-orphan", order_by="Refund.id"
+    )
 
 
 class OrderItem(db.Model):

@@ -1,8 +1,9 @@
 """The orders domain: placing an order, its lifecycle, who may see it, what staff may do.
 
 - placement: the cart becomes a pending order, its stock reserved atomically;
-- lifecycle: every status change (one function, one table), payment and refund results,
-  flags for staff, the reservation sweep;
+- lifecycle: every status change (one function, one table), payment results, flags for
+  staff, the reservation sweep;
+- refunds: staff's refunds (whole or partial) and what Stripe reports about them;
 - access: guests' signed links, customers' own orders;
 - staff: the actions the admin offers, and taking them.
 """
@@ -13,10 +14,10 @@ from webshop.orders.errors import (
 )
 from webshop.orders.lifecycle import (
     PAID_OR_LATER, TIMESTAMPS, TRANSITIONS, can_transition, cancel, dispatch, expire_reservations, flag,
-    locked, mark_delivered, mark_paid, mark_refunded, payment_abandoned, payment_declined,
-    payment_received, refund_confirmed, request_refund, resolve_attention, return_to_cart,
-    transition,
+    locked, mark_delivered, mark_paid, payment_abandoned, payment_declined, payment_received,
+    resolve_attention, return_to_cart, transition,
 )
+from webshop.orders.refunds import mark_refunded, refund_confirmed, request_refund
 from webshop.orders.placement import ShippingAddress, place_order
 from webshop.orders.staff import (
     STAFF_ACTIONS, check_staff_action, refund_pending, staff_action_refusal, staff_actions,

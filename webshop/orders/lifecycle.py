@@ -162,40 +162,6 @@ def mark_delivered(order_id, actor=None):
     return _change(order_id, "delivered", actor=actor)
 
 
-def mark_refunded(order_id, restock=False, actor=None, note=""):
-    """Record a completed refund; put the items back on the shelf if asked."""
-    return _change(order_id, "refunded", actor=actor, note=note, restock=restock)
-
-
-def request_refund(order_id, restock=False, actor=None):
-    """Ask the payment provider to refund a paid or dispatched order in full. Commits.
-
-    The order becomes "refunded" when the provider confirms (`refund_confirmed`, from
-    its webhook). The restock wish is stored before the provider is asked, so a
-    confirmation that overtakes this function's last commit still honours it; the
-    provider is called with no transaction open, and the refund id recorded afterwards.
-    """
-    order = locked(order_id)
-    if not can_transition(order, "refunded"):
-        db.session.rollback()
-        raise InvalidTransition(order, "refunded")
-    if not order.stripe_payment_intent_id:
-        db.session.rollback()
-        raise PaymentError("This order has no recorded payment to refund.")
-    number, intent = order.number, order.stripe_payment_intent_id
-    order.restock_on_refund = restock
-    db.session.commit()
-
-    refund_id = payments().refund(number, intent)  # idempotent per order: a retry is harmless
-
-    order = locked(order_id)
-    order.stripe_refund_id = refund_id
-    record(db.session, "order.refund_requested", "order", order.id, actor=actor,
-           after={"refund": refund_id, "restock": restock})
-    db.session.commit()
-    return order
-
-
 def expire_reservations(now=None):
     """Cancel pending orders whose reservation ran out; returns how many this call cancelled.
 
@@ -264,24 +230,6 @@ def payment_declined(order, message):
     """A card was declined: the payment page stays open for another try. No commit."""
     record(db.session, "order.payment_failed", "order", order.id, note=message)
     return "noted"
-
-
-def refund_confirmed(order, full):
-    """The provider refunded the order's payment (`full`: all of it). No commit.
-
-    Raises RetryLater-worthy OrderError? No: returns what happened; a refund reported
-    for an order whose state cannot become refunded is flagged for staff.
-    """
-    if order.status == "refunded":
-        return "already refunded"
-    if not full:
-        return "partial refund ignored"
-    if not can_transition(order, "refunded"):
-        flag(order, f"Stripe refunded the payment while the order was {order.status}.")
-        return "flagged"
-    transition(order, "refunded", restock=order.restock_on_refund,
-               note="Refund confirmed by Stripe.")
-    return "refunded"
 
 
 def resolve_attention(order_id, actor=None, note=""):

@@ -6,7 +6,7 @@ lifecycle functions re-check under the row lock; this is what the admin offers.
 """
 from webshop.extensions import db
 from webshop.models import Order
-from webshop.orders import lifecycle
+from webshop.orders import lifecycle, refunds
 from webshop.orders.errors import ActionRefused, InvalidTransition
 
 # Staff actions, in the order the admin offers them, and the status each leads to.
@@ -71,5 +71,5 @@ def take_staff_action(order_id, action, actor, carrier="", tracking_number="", r
     elif action == "cancel":
         lifecycle.cancel(order_id, actor=actor, reason="Cancelled by staff.")
     else:
-        lifecycle.request_refund(order_id, restock=restock, actor=actor)
+        refunds.request_refund(order_id, restock=restock, actor=actor)
     return number
