@@ -20,6 +20,9 @@ def env_int(name, default):
     return int(env(name, default))
 
 
+SANDBOX_WEBHOOK_SECRET = "whsec_sandbox_not_secret"
+
+
 def database_url(url):
     """Accept the common spellings of a PostgreSQL URL and use psycopg 3."""
     if url and url.startswith("postgres://"):
@@ -34,7 +37,10 @@ class Config:
     SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret")
     SHOP_NAME = env("SHOP_NAME", "Webshop")
     SHOP_CURRENCY = env("SHOP_CURRENCY", "EUR").upper()
-    BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
+    # The shop's public address, for links in emails (sent outside any request). Unset in
+    # development: pages and the Stripe sandbox use the address they are served on, and
+    # emails that of `make run`. Production requires it.
+    BASE_URL = env("BASE_URL")
 
     SQLALCHEMY_DATABASE_URI = database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'webshop.db'}")
@@ -58,7 +64,12 @@ class Config:
 
     STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
     STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
-    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_sandbox_not_secret")
+    # Without a Stripe key the shop talks to its built-in sandbox (same stripe-library
+    # code path, offline), which signs its webhooks with this public secret. With a real
+    # key the sandbox is never served and the secret must come from the environment.
+    STRIPE_SANDBOX = not env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET",
+                                SANDBOX_WEBHOOK_SECRET if STRIPE_SANDBOX else None)
     STRIPE_API_BASE = env("STRIPE_API_BASE")
     # Put in the metadata of every session the shop creates: events for sessions without
     # it (Payment Links, other apps on the same account) are acknowledged and ignored.
@@ -67,14 +78,20 @@ class Config:
     # (with the same idempotency key) on a network error or a 409/429/5xx.
     STRIPE_TIMEOUT = float(env("STRIPE_TIMEOUT", 20))
     STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
-    # Without a Stripe key the shop talks to its built-in sandbox (same stripe-library
-    # code path, offline), served under /_sandbox/stripe by this app.
-    STRIPE_SANDBOX = env("STRIPE_SANDBOX", "0") == "1" or not env("STRIPE_SECRET_KEY")
+    # What the payment page offers. Delayed methods (sepa_debit, ...) are supported: an
+    # order paid with one keeps its stock while the payment is processing, for up to
+    # PAYMENT_PROCESSING_DAYS, and is cancelled if the payment fails.
+    STRIPE_PAYMENT_METHOD_TYPES = tuple(
+        env("STRIPE_PAYMENT_METHOD_TYPES", "card").replace(" ", "").split(","))
+    PAYMENT_PROCESSING_DAYS = env_int("PAYMENT_PROCESSING_DAYS", 14)
     # Where the sandbox delivers its webhooks (default: BASE_URL + /webhooks/stripe).
     STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
     # The sandbox retries a failed webhook delivery after these many seconds, as Stripe does.
     STRIPE_SANDBOX_RETRY_DELAYS = (1, 2, 4, 8, 16, 32)
     STRIPE_SANDBOX_WEBHOOK_TIMEOUT = 10  # seconds per delivery attempt
+    # What Stripe does "a moment later" (a bank debit settles, a refund fails, a dispute
+    # opens or closes) the sandbox does after this many seconds, or when next looked at.
+    STRIPE_SANDBOX_ASYNC_DELAY = 2.0
     # The checkout form's POST is redirected to Stripe's page: the CSP must allow that.
     CSP_FORM_ACTION_EXTRA = ("https://checkout.stripe.com",)
 
@@ -136,6 +153,20 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
 
 
+    @classmethod
+    def check(cls):
+        """Refuse settings that would let anyone mark an order paid."""
+        if env("STRIPE_SECRET_KEY") and env("STRIPE_SANDBOX") == "1":
+            raise RuntimeError(
+                "STRIPE_SANDBOX=1 and STRIPE_SECRET_KEY are both set: unset STRIPE_SANDBOX to "
+                "take real payments, or STRIPE_SECRET_KEY to run the demo sandbox.")
+        if env("STRIPE_SECRET_KEY") and env("STRIPE_WEBHOOK_SECRET") in (None, SANDBOX_WEBHOOK_SECRET):
+            raise RuntimeError(
+                "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the "
+                "signing secret of your Stripe webhook endpoint (whsec_...). Without it "
+                "anyone could post a forged payment event.")
+
+
 class DevelopmentConfig(Config):
     pass
 
@@ -155,13 +186,14 @@ class TestingConfig(Config):
     STRIPE_SANDBOX = True
     STRIPE_SANDBOX_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4)
     STRIPE_SANDBOX_WEBHOOK_TIMEOUT = 5
+    STRIPE_SANDBOX_ASYNC_DELAY = 0.2
     # Fast password hashing for tests only; production keeps argon2's defaults.
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BASE_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 5}
@@ -175,6 +207,12 @@ class ProductionConfig(Config):
                 + ", ".join(missing)
                 + " in the environment (WEBSHOP_ENV=production)."
             )
+        if not env("STRIPE_SECRET_KEY") and env("STRIPE_SANDBOX") != "1":
+            raise RuntimeError(
+                "Production takes real payments: set STRIPE_SECRET_KEY and "
+                "STRIPE_WEBHOOK_SECRET (WEBSHOP_ENV=production). To run a demo shop that "
+                "takes no real money, set STRIPE_SANDBOX=1 instead; every page then says so.")
+        super().check()
 
 
 CONFIGS = {

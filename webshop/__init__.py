@@ -45,6 +45,10 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(ops_bp)
+    if app.config["STRIPE_SANDBOX"] and app.config.get("STRIPE_SECRET_KEY"):
+        raise RuntimeError("The Stripe sandbox is never served with a real STRIPE_SECRET_KEY.")
+    if not app.config.get("STRIPE_WEBHOOK_SECRET"):
+        raise RuntimeError("STRIPE_WEBHOOK_SECRET is not set: Stripe's events cannot be verified.")
     if app.config["STRIPE_SANDBOX"]:  # offline Stripe under /_sandbox/stripe
         from webshop.payments.sandbox import bp as stripe_sandbox_bp
         app.register_blueprint(stripe_sandbox_bp)

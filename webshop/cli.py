@@ -1,5 +1,5 @@
 """Operator commands, run as `flask --app wsgi <command>`: seed-demo, create-admin,
-expire-reservations. Each parses its arguments and calls one domain function."""
+reconcile-payments (alias expire-reservations). Each parses its arguments and calls one domain function."""
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -71,17 +71,26 @@ def create_admin_command(email, role, password):
     click.echo(message)
 
 
-@click.command("expire-reservations")
+@click.command("reconcile-payments")
 @with_appcontext
-def expire_reservations_command():
-    """Cancel pending orders whose stock reservation has run out, releasing the stock."""
+def reconcile_payments_command():
+    """Settle pending orders whose reservation ran out from Stripe's own record of their
+    payment (paid: marked paid; open: expired and cancelled; expired: cancelled), for
+    payments whose webhook never arrived. The worker runs this every few minutes."""
     from webshop.orders import expire_reservations
 
     cancelled = expire_reservations()
     click.echo(f"Cancelled {cancelled} order{'s' if cancelled != 1 else ''} whose reservation expired.")
 
 
-COMMANDS = [seed_demo_command, create_admin_command, expire_reservations_command]
+# The name the design gives the same sweep.
+expire_reservations_command = click.Command(
+    "expire-reservations", callback=reconcile_payments_command.callback,
+    help="Cancel pending orders whose reservation ran out (after asking Stripe about their "
+         "payment); the same as reconcile-payments.")
+
+COMMANDS = [seed_demo_command, create_admin_command, reconcile_payments_command,
+            expire_reservations_command]
 
 
 def register_cli(app):

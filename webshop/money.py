@@ -1,21 +1,28 @@
 """Money: integer minor units everywhere, turned into text only here.
 
-A currency's exponent says how many minor units make one major unit (EUR 2: cents;
-JPY 0). `format_money` writes an amount for people ("€1,234.50"), `decimal_amount`
+A currency's exponent says how many decimal places its minor units have, as Stripe's
+API counts them (EUR 2: cents; JPY 0; KWD 3), so an amount stored here is the amount
+Stripe is sent. Stripe counts HUF, ISK, TWD and UGX with two decimals in the API
+whatever ISO 4217 says, and so does the shop. `format_money` writes an amount for people ("€1,234.50"), `decimal_amount`
 for spreadsheets and form inputs ("1234.50"), `parse_amount` reads what staff type.
 """
 import re
 from decimal import Decimal, InvalidOperation
 
-# ISO 4217 currencies without minor units; everything else here has two decimals.
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
+# Stripe's zero- and three-decimal currencies (docs.stripe.com/currencies); the rest have two.
+ZERO_DECIMAL = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF",
+    "XOF", "XPF",
+})
+THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "SEK": "kr "}
 _DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 def exponent(currency):
-    """How many decimal places the currency has (2 for EUR, 0 for JPY)."""
-    return 0 if (currency or "EUR").upper() in ZERO_DECIMAL else 2
+    """How many decimal places the currency has (2 for EUR, 0 for JPY, 3 for KWD)."""
+    currency = (currency or "EUR").upper()
+    return 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
 
 
 def format_money(amount, currency="EUR"):
@@ -25,21 +32,19 @@ def format_money(amount, currency="EUR"):
     currency = (currency or "EUR").upper()
     symbol = SYMBOLS.get(currency, currency + " ")
     sign = "-" if amount < 0 else ""
-    amount = abs(int(amount))
-    if not exponent(currency):
-        return f"{sign}{symbol}{amount:,}"
-    return f"{sign}{symbol}{amount // 100:,}.{amount % 100:02d}"
+    places = exponent(currency)
+    whole, part = divmod(abs(int(amount)), 10 ** places)
+    return f"{sign}{symbol}{whole:,}" + (f".{part:0{places}d}" if places else "")
 
 
 def decimal_amount(amount, currency="EUR"):
     """12345, 'EUR' -> '123.45': no symbol, no thousands separator (spreadsheets, inputs)."""
     if amount is None:
         return ""
-    if not exponent(currency):
-        return str(int(amount))
+    places = exponent(currency)
     sign = "-" if amount < 0 else ""
-    amount = abs(int(amount))
-    return f"{sign}{amount // 100}.{amount % 100:02d}"
+    whole, part = divmod(abs(int(amount)), 10 ** places)
+    return f"{sign}{whole}" + (f".{part:0{places}d}" if places else "")
 
 
 def parse_amount(text, currency="EUR"):
@@ -49,7 +54,7 @@ def parse_amount(text, currency="EUR"):
     the currency has, and anything that is not a plain number.
     """
     places = exponent(currency)
-    example = "12.50" if places else "1250"
+    example = {0: "1250", 3: "12.500"}.get(places, "12.50")
     value = (text or "").strip().replace(" ", "")
     if not value:
         raise ValueError(f"Enter a price, e.g. {example}.")
@@ -64,6 +69,6 @@ def parse_amount(text, currency="EUR"):
     except InvalidOperation:  # the pattern above should make this unreachable
         raise ValueError(f"Enter the price as a number, e.g. {example}.") from None
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        raise ValueError("Use at most two decimal places, e.g. 12.50." if places
+        raise ValueError(f"Use at most {('two', 'three')[places - 2]} decimal places, e.g. {example}." if places
                          else "Whole amounts only, e.g. 1250.")
     return int(amount.scaleb(places))

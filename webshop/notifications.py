@@ -38,6 +38,8 @@ STATUS_EMAILS = {
     "paid": "order_confirmation", "dispatched": "order_dispatched",
     "cancelled": "order_cancelled", "refunded": "order_refunded",
 }
+# Links in emails when BASE_URL is unset (development): where `make run` serves the shop.
+DEVELOPMENT_URL = "http://127.0.0.1:5000"
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
 
 
@@ -159,4 +161,4 @@ def absolute_url(endpoint, **values):
     """BASE_URL + the route's path: links in emails, built outside any request."""
     config = current_app.config
     adapter = current_app.url_map.bind("localhost", script_name=config.get("APPLICATION_ROOT") or "/")
-    return config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+    return (config["BASE_URL"] or DEVELOPMENT_URL).rstrip("/") + adapter.build(endpoint, values)

@@ -15,15 +15,14 @@ factory, and never while a transaction or row lock is held.
 import logging
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from webshop import cart as carts
 from webshop import catalog, events
 from webshop.extensions import db
 from webshop.models import Order, ProductVariant, utcnow
 from webshop.models.audit import record
 from webshop.models.base import locked as lock_row
-from webshop.orders.errors import InvalidTransition, OrderError, PaidMeanwhile, PaymentError
+from webshop.orders.errors import ActionRefused, InvalidTransition
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,11 @@ TRANSITIONS = {
     "pending": {"paid", "cancelled"},
     "paid": {"dispatched", "refunded"},
     "dispatched": {"delivered", "refunded"},
-    "delivered": set(),
+    "delivered": {"refunded"},
     "cancelled": set(),
-    "refunded": set(),
+    # Back only when a refund Stripe had accepted fails (orders.refunds); staff are never
+    # offered a way out of "refunded" (orders.staff).
+    "refunded": {"paid", "dispatched", "delivered"},
 }
 TIMESTAMPS = {
     "paid": "paid_at", "dispatched": "dispatched_at", "delivered": "delivered_at",
@@ -70,6 +71,15 @@ def transition(order, to_status, actor=None, note="", restock=False, notify=True
     if not can_transition(order, to_status):
         raise InvalidTransition(order, to_status)
     before = {"status": order.status, **{k: getattr(order, k) for k in changes}}
+    # Compare-and-set: a second process that read the same status loses here, also on
+    # SQLite, where the row lock (SELECT ... FOR UPDATE) does nothing.
+    claimed = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == order.status)
+        .values(status=to_status).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(order)
+        raise InvalidTransition(order, to_status)
     order.status = to_status
     setattr(order, TIMESTAMPS[to_status], utcnow())
     for name, value in changes.items():
@@ -113,78 +123,27 @@ def mark_paid(order_id, payment_intent_id=None, actor=None):
     return _change(order_id, "paid", actor=actor, **changes)
 
 
-def cancel(order_id, actor=None, reason=""):
-    """Cancel a pending order and release its stock. Commits once.
-
-    If the shopper may still be paying (an open Checkout Session), the session is
-    expired first; if it turns out to be paid already, the order is left for the
-    payment webhook and PaidMeanwhile is raised.
-    """
-    _close_checkout(order_id)
-    return _change(order_id, "cancelled", actor=actor, note=reason)
-
-
-def _close_checkout(order_id):
-    """Before cancelling: stop the shopper's open payment page from taking money.
-
-    The order is read, the read transaction ended, and only then is Stripe asked."""
-    order = db.session.get(Order, order_id)
-    if order is None or order.status != "pending" or not order.stripe_checkout_session_id:
-        return
-    session_id = order.stripe_checkout_session_id
-    db.session.rollback()
-    if payments().close_checkout(session_id):
-        raise PaidMeanwhile(db.session.get(Order, order_id))
-
-
-def return_to_cart(order_id, token=None, user_id=None):
-    """The shopper left the payment page: cancel the pending order and put its lines
-    back into their cart, as they were. Commits once. No email: they know."""
-    _close_checkout(order_id)
-    order = locked(order_id)
-    try:
-        transition(order, "cancelled", note="The shopper cancelled the payment.", notify=False)
-    except InvalidTransition:
-        db.session.rollback()
-        raise
-    carts.refill([(item.variant_id, item.quantity) for item in order.items if item.variant_id],
-                 token=token, user_id=user_id)
-    db.session.commit()
-    return order
+def dispatch_refusal(order):
+    """Why the order may not be dispatched now, or None. A flagged order (a dispute, a
+    second payment, a failed refund...) waits until staff have resolved the flag."""
+    if order.needs_attention:
+        return (f"Order {order.number} is flagged for attention ({order.attention_reason}); "
+                "resolve the flag before dispatching it.")
+    return None
 
 
 def dispatch(order_id, carrier, tracking_number, actor=None):
+    order = locked(order_id)
+    refusal = dispatch_refusal(order)
+    if refusal:
+        db.session.rollback()
+        raise ActionRefused(refusal)
     return _change(order_id, "dispatched", actor=actor,
                    carrier=carrier.strip(), tracking_number=tracking_number.strip())
 
 
 def mark_delivered(order_id, actor=None):
     return _change(order_id, "delivered", actor=actor)
-
-
-def expire_reservations(now=None):
-    """Cancel pending orders whose reservation ran out; returns how many this call cancelled.
-
-    Safe to run from several processes at once: each cancellation locks its order and
-    re-checks the status, so every order's stock is released exactly once.
-    """
-    now = now or utcnow()
-    expired = db.session.scalars(
-        select(Order.id).where(Order.status == "pending", Order.reserved_until < now)
-        .order_by(Order.id)
-    ).all()
-    db.session.rollback()
-    cancelled = 0
-    for order_id in expired:
-        try:
-            cancel(order_id, reason="Payment not received in time; reservation expired.")
-            cancelled += 1
-        except PaymentError:  # the payment provider did not answer: try again next run
-            db.session.rollback()
-            log.exception("could not expire order %s", order_id)
-        except OrderError:
-            continue  # paid or cancelled meanwhile, by someone else
-    return cancelled
 
 
 # --- what the payment provider tells us (its webhooks), inside the caller's unit of work ------
@@ -205,6 +164,8 @@ def payment_received(order, amount, currency, payment_intent_id):
     staff instead of marking the order paid. No commit.
     """
     if order.status in PAID_OR_LATER:
+        if payment_intent_id and payment_intent_id != order.stripe_payment_intent_id:
+            return second_payment(order, payment_intent_id, amount, currency)
         return "already paid"
     if amount != order.total or (currency or "").lower() != order.currency.lower():
         flag(order, f"Stripe reported {amount} {currency}, "
@@ -215,6 +176,27 @@ def payment_received(order, amount, currency, payment_intent_id):
         return "paid after cancellation"
     transition(order, "paid", stripe_payment_intent_id=payment_intent_id)
     return "paid"
+
+
+def payment_processing(order):
+    """The shopper paid with a delayed method (a bank debit): the money is on its way, so
+    the order keeps its stock past its reservation until the payment succeeds or fails
+    (or PAYMENT_PROCESSING_DAYS pass). No commit."""
+    if order.status != "pending":
+        return f"already {order.status}"
+    if order.payment_processing_since is None:
+        order.payment_processing_since = utcnow()
+        record(db.session, "order.payment_processing", "order", order.id,
+               note="A delayed payment method is processing; the reservation holds.")
+    return "processing"
+
+
+def second_payment(order, payment_intent_id, amount, currency):
+    """Money was taken a second time for an order (another Checkout Session of ours):
+    staff must refund it. No commit."""
+    flag(order, f"A second payment ({amount} {(currency or '').lower()}, {payment_intent_id}) "
+                "was taken for this order: refund it in Stripe.")
+    return "second payment flagged"
 
 
 def payment_abandoned(order):

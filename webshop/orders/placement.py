@@ -3,6 +3,7 @@
 Stock is reserved with one conditional UPDATE per variant inside the order's transaction
 (never check-then-write), so no two orders can take the last unit.
 """
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +43,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     already made. Raises EmptyCart or OutOfStock, in which case nothing is reserved.
     With save_address, a logged-in customer's default address becomes this one.
     """
+    idempotency_key = _bound_key(idempotency_key, cart, user)
     existing = _by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
@@ -71,6 +73,15 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
             raise
         return existing
     return order
+
+
+def _bound_key(key, cart, user):
+    """The form's key as stored: bound to the shopper who submitted it, so a key copied
+    into another session makes that shopper's own order, never returns this one."""
+    if not key:
+        return None
+    owner = f"user:{user.id}" if user is not None else f"cart:{cart.token if cart else ''}"
+    return hashlib.sha256(f"{owner}\n{key}".encode("utf-8")).hexdigest()
 
 
 def _by_idempotency_key(key):

@@ -6,7 +6,7 @@ lifecycle functions re-check under the row lock; this is what the admin offers.
 """
 from webshop.extensions import db
 from webshop.models import Order
-from webshop.orders import lifecycle, refunds
+from webshop.orders import lifecycle, refunds, settlement
 from webshop.orders.errors import ActionRefused, InvalidTransition
 
 # Staff actions, in the order the admin offers them, and the status each leads to.
@@ -30,6 +30,8 @@ def staff_action_refusal(order, action):
                 "confirmation; nothing else can be done to it meanwhile.")
     if not lifecycle.can_transition(order, to_status):
         return str(InvalidTransition(order, to_status))
+    if action == "dispatch" and lifecycle.dispatch_refusal(order):
+        return lifecycle.dispatch_refusal(order)
     if action == "refund" and not order.stripe_payment_intent_id:
         return (f"Order {order.number} has no payment recorded by Stripe, so it cannot be "
                 "refunded from here.")
@@ -69,7 +71,7 @@ def take_staff_action(order_id, action, actor, carrier="", tracking_number="", r
     elif action == "deliver":
         lifecycle.mark_delivered(order_id, actor=actor)
     elif action == "cancel":
-        lifecycle.cancel(order_id, actor=actor, reason="Cancelled by staff.")
+        settlement.cancel(order_id, actor=actor, reason="Cancelled by staff.")
     else:
         refunds.request_refund(order_id, restock=restock, actor=actor)
     return number

@@ -9,64 +9,109 @@ import logging
 from datetime import timedelta
 
 import stripe
-from flask import current_app
+from flask import current_app, has_request_context, request
+from sqlalchemy import or_, update
 
 from webshop import cart
 from webshop.extensions import db
-from webshop.models import utcnow
-from webshop.models.base import as_utc
+from webshop.models import Order, utcnow
+from webshop.models.base import as_utc, locked
 from webshop.orders import PaymentError
+from webshop.payments.lookup import marker
 
 log = logging.getLogger(__name__)
 
-# Stripe refuses a Checkout Session that expires sooner than 30 minutes from now.
-MIN_SESSION_LIFETIME = timedelta(minutes=31)
+# Stripe refuses a Checkout Session that expires sooner than 30 minutes from now: a
+# reservation shorter than MIN_SESSION_LIFETIME is stretched to SESSION_LIFETIME.
+MIN_SESSION_LIFETIME = timedelta(minutes=30, seconds=30)
+SESSION_LIFETIME = timedelta(minutes=31)
 SANDBOX_KEY = "sk_test_sandbox"
 
-__all__ = ["PaymentError", "client", "close_checkout", "refund", "start_checkout"]
+__all__ = ["PaymentError", "checkout_state", "client", "close_checkout", "refund", "start_checkout"]
 
 
 def client():
+    """A StripeClient for this app. With STRIPE_SECRET_KEY, Stripe (or STRIPE_API_BASE);
+    in sandbox mode, the sandbox at STRIPE_API_BASE when it is served elsewhere, else the
+    one this app serves, called in-process: a request thread never waits on an HTTP call
+    back into its own server. Calls over the network give up after STRIPE_TIMEOUT
+    seconds; every call is retried up to STRIPE_MAX_NETWORK_RETRIES times."""
     config = current_app.config
     api_base = config["STRIPE_API_BASE"]
-    if config["STRIPE_SANDBOX"]:
-        api_base = api_base or config["BASE_URL"].rstrip("/") + "/_sandbox/stripe"
-        key = SANDBOX_KEY
-    else:
-        key = config["STRIPE_SECRET_KEY"]
+    retries = config["STRIPE_MAX_NETWORK_RETRIES"]
+    if config["STRIPE_SANDBOX"] and not api_base:
+        # Imported here: with real Stripe the sandbox's code is never loaded.
+        from webshop.payments.sandbox.transport import InProcessClient
+        # The shop's own address (the request's, so any host and port works) becomes the
+        # sandbox request's: its payment page is served where the shopper already is.
+        shop_url = request.host_url if has_request_context() else (
+            config["BASE_URL"] or "http://localhost")
+        return stripe.StripeClient(
+            SANDBOX_KEY, max_network_retries=retries,
+            base_addresses={"api": shop_url.rstrip("/") + "/_sandbox/stripe"},
+            http_client=InProcessClient(current_app._get_current_object()),
+        )
+    key = SANDBOX_KEY if config["STRIPE_SANDBOX"] else config["STRIPE_SECRET_KEY"]
     options = {"base_addresses": {"api": api_base}} if api_base else {}
-    return stripe.StripeClient(key, max_network_retries=2, **options)
+    return stripe.StripeClient(
+        key, max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT"]), **options,
+    )
 
 
-def start_checkout(order, success_url, cancel_url):
+def start_checkout(order_id, success_url, cancel_url):
     """The URL of the order's Stripe Checkout page, creating the session if needed.
 
-    The session id is stored on the order (commit) before the shopper is sent away, so
-    a webhook that arrives first finds its order. The session expires with the stock
-    reservation, which is stretched to Stripe's minimum lifetime if need be.
+    One session per order: under the order's row lock the reservation is stretched to
+    Stripe's minimum lifetime once, so every attempt (a double click, a retried POST)
+    sends the same parameters with the same idempotency key and Stripe answers with the
+    same session. No transaction is open while Stripe is called; the session id is then
+    stored with a compare-and-set, before the shopper is sent away, so a webhook that
+    arrives first finds its order.
     """
+    order = locked(Order, order_id)
     if order.status != "pending":
+        db.session.rollback()
         raise PaymentError("This order is not waiting for payment.")
+    number, session_id = order.number, order.stripe_checkout_session_id
+    if session_id is None and as_utc(order.reserved_until) < utcnow() + MIN_SESSION_LIFETIME:
+        order.reserved_until = utcnow() + SESSION_LIFETIME
+    expires = as_utc(order.reserved_until)
+    params = _session_params(order, success_url, cancel_url, expires)
+    db.session.commit()
     api = client().v1.checkout.sessions
     try:
-        if order.stripe_checkout_session_id:
-            session = api.retrieve(order.stripe_checkout_session_id)
-            if session.status == "open":
-                return session.url
-            raise PaymentError("The payment page for this order has closed.")
-        expires = max(as_utc(order.reserved_until), utcnow() + MIN_SESSION_LIFETIME)
-        session = api.create(
-            params=_session_params(order, success_url, cancel_url, expires),
-            # A retry with the same expiry replays; a later one makes a fresh session.
-            options={"idempotency_key": f"checkout-{order.number}-{int(expires.timestamp())}"},
-        )
+        if session_id:
+            return _open_url(api.retrieve(session_id))
+        session = api.create(params=params, options={
+            "idempotency_key": f"checkout-{number}-{int(expires.timestamp())}"})
     except stripe.StripeError as error:
-        log.warning("checkout session for %s failed: %s", order.number, error)
+        log.warning("checkout session for %s failed: %s", number, error)
         raise PaymentError("We could not reach the payment provider. Please try again.") from error
-    order.stripe_checkout_session_id = session.id
-    order.reserved_until = expires
+    stored = db.session.execute(
+        update(Order).where(Order.id == order_id, or_(
+            Order.stripe_checkout_session_id.is_(None),
+            Order.stripe_checkout_session_id == session.id))
+        .values(stripe_checkout_session_id=session.id)
+    ).rowcount
     db.session.commit()
+    if not stored:  # another attempt stored a different session first: that one is the order's
+        _expire_quietly(api, session.id)
+        return start_checkout(order_id, success_url, cancel_url)
     return session.url
+
+
+def _open_url(session):
+    if session.status != "open":
+        raise PaymentError("The payment page for this order has closed.")
+    return session.url
+
+
+def _expire_quietly(api, session_id):
+    try:
+        api.expire(session_id)
+    except stripe.StripeError as error:
+        log.warning("could not expire the spare checkout session %s: %s", session_id, error)
 
 
 def _session_params(order, success_url, cancel_url, expires):
@@ -90,10 +135,11 @@ def _session_params(order, success_url, cancel_url, expires):
             },
             "quantity": 1,
         })
-    metadata = {"order_number": order.number}
+    metadata = {**marker(), "order_number": order.number}
     return {
         "mode": "payment",
         "line_items": line_items,
+        "payment_method_types": list(current_app.config["STRIPE_PAYMENT_METHOD_TYPES"]),
         "customer_email": order.email,
         "client_reference_id": order.number,
         "metadata": metadata,
@@ -109,8 +155,17 @@ def _item_name(item):
     return f"{item.product_name} ({options})" if options else item.product_name
 
 
+def checkout_state(session_id):
+    """What Stripe says about a Checkout Session now (see `_state`)."""
+    try:
+        return _state(client().v1.checkout.sessions.retrieve(session_id))
+    except stripe.StripeError as error:
+        raise PaymentError("We could not reach the payment provider. Please try again.") from error
+
+
 def close_checkout(session_id):
-    """Stop a Checkout Session from taking a payment. True if it was paid already."""
+    """Stop a Checkout Session from taking a payment: expire it if it is open. Returns
+    its state afterwards (a session paid meanwhile says so)."""
     api = client().v1.checkout.sessions
     try:
         session = api.retrieve(session_id)
@@ -118,21 +173,36 @@ def close_checkout(session_id):
             session = api.expire(session_id)
     except stripe.StripeError as error:
         raise PaymentError("We could not reach the payment provider. Please try again.") from error
-    return session.status == "complete" and session.payment_status == "paid"
+    return _state(session)
 
 
-def refund(order_number, payment_intent_id):
-    """Ask Stripe to refund the payment in full; returns the refund's id.
+def _state(session):
+    """The parts of a Checkout Session the orders domain settles an order from."""
+    return {"status": session.status, "payment_status": session.payment_status,
+            "amount_total": session.amount_total, "currency": session.currency,
+            "payment_intent": session.payment_intent}
 
-    One idempotency key per order, so a retried request returns the same refund.
+
+def refund(order_number, payment_intent_id, amount, refund_id, reason=""):
+    """Ask Stripe to refund `amount` (minor units) of the payment; returns the refund as
+    Stripe answered: {"id", "status", "failure_reason"}.
+
+    `refund_id` is the shop's refund row: it goes into the refund's metadata (so its
+    events find the row) and into the idempotency key, so a retry of this attempt gets
+    the same refund, and the next attempt (a new row) is a new request, not the stored
+    answer to a failed one. Raises PaymentError if Stripe does not accept it.
     """
+    metadata = {**marker(), "order_number": order_number, "refund_id": str(refund_id)}
+    if reason:
+        metadata["reason"] = reason[:500]
     try:
         created = client().v1.refunds.create(
-            params={"payment_intent": payment_intent_id,
-                    "metadata": {"order_number": order_number}},
-            options={"idempotency_key": f"refund-{order_number}"},
+            params={"payment_intent": payment_intent_id, "amount": amount,
+                    "metadata": metadata},
+            options={"idempotency_key": f"refund-{order_number}-{refund_id}"},
         )
     except stripe.StripeError as error:
-        log.warning("refund of %s failed: %s", order_number, error)
+        log.warning("refund %s of %s failed: %s", refund_id, order_number, error)
         raise PaymentError(f"Stripe did not accept the refund: {error.user_message or error}") from error
-    return created.id
+    return {"id": created.id, "status": created.status,
+            "failure_reason": getattr(created, "failure_reason", None) or ""}

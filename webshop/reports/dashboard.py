@@ -13,6 +13,7 @@ from webshop import safe_cache
 from webshop.extensions import db
 from webshop.models import Order, Product, ProductVariant, utcnow
 from webshop.models.orders import REVENUE_STATUSES
+from webshop.orders.disputes import DISPUTE_OPEN
 
 WINDOW_DAYS = 30
 CACHE_SECONDS = 30
@@ -60,7 +61,8 @@ def _figures():
     ).all()
     counts = db.session.execute(
         select(func.count().filter(Order.status == "paid"),
-               func.count().filter(Order.needs_attention.is_(True)))
+               func.count().filter(Order.needs_attention.is_(True)),
+               func.count().filter(Order.dispute_status.in_(DISPUTE_OPEN)))
         .select_from(Order)
     ).one()
     threshold = current_app.config["LOW_STOCK_THRESHOLD"]
@@ -81,6 +83,7 @@ def _figures():
         ],
         "to_dispatch": counts[0],
         "needs_attention": counts[1],
+        "open_disputes": counts[2],
         "waiting": [dict(row._mapping) for row in waiting],
         "low_stock": [dict(row._mapping) for row in low_stock],
         "threshold": threshold,

@@ -154,36 +154,51 @@ def order_url(order, **kwargs):
 def _to_payment(order):
     """Send the shopper to Stripe's payment page for the order (303), or back to the
     order page with a message if the payment provider cannot be reached."""
+    back = order_url(order, _external=True)
+    # Stripe fills in the session id, so the order page can ask Stripe about it once.
+    success_url = back + ("&" if "?" in back else "?") + "session_id={CHECKOUT_SESSION_ID}"
+    cancel_url = url_for("shop.checkout_cancelled", number=order.number,
+                         token=orders.access_token(order), _external=True)
+    order_page = order_url(order)
     try:
-        url = gateway.start_checkout(
-            order,
-            success_url=order_url(order, _external=True),
-            cancel_url=url_for("shop.checkout_cancelled", number=order.number,
-                               token=orders.access_token(order), _external=True),
-        )
+        url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url)
     except orders.PaymentError as error:
         flash(f"{error} Your items are held for you.", "error")
-        return redirect(order_url(order), 303)
+        return redirect(order_page, 303)
     return redirect(url, 303)
 
 
 @bp.post("/orders/<number>/pay")
 def order_pay(number):
     """Pay for a pending order again (the payment page was closed, or unreachable)."""
-    order = orders.order_for_viewer(number, request.form.get("token"), current_user)
-    if order is None:
-        abort(404, description="We could not find that order.")
+    order = _viewed_order(number, request.form.get("token"))
     if order.status != "pending":
         return redirect(order_url(order), 303)
     return _to_payment(order)
 
 
-@bp.get("/checkout/cancelled/<number>")
-def checkout_cancelled(number):
-    """Stripe's cancel link: the order is dropped and its lines go back into the cart."""
-    order = orders.order_for_viewer(number, request.args.get("token"), current_user)
+def _viewed_order(number, token):
+    order = orders.order_for_viewer(number, token, current_user)
     if order is None:
         abort(404, description="We could not find that order.")
+    return order
+
+
+@bp.get("/checkout/cancelled/<number>")
+def checkout_cancelled(number):
+    """Stripe's cancel link. A GET changes nothing: the shopper confirms with a POST
+    (a link alone, prefetched or forged, cannot cancel anyone's order)."""
+    order = _viewed_order(number, request.args.get("token"))
+    if order.status != "pending":
+        return redirect(order_url(order), 303)
+    return render_template("shop/checkout_cancelled.html", order=order,
+                           token=request.args.get("token", ""))
+
+
+@bp.post("/checkout/cancelled/<number>")
+def checkout_cancel(number):
+    """The shopper confirmed: the order is dropped and its lines go back into the cart."""
+    order = _viewed_order(number, request.form.get("token"))
     if order.status == "pending":
         try:
             orders.return_to_cart(order.id, **cart_session.owner())
@@ -203,9 +218,15 @@ def _refresh_badge():
 
 @bp.get("/orders/<number>")
 def order_status(number):
-    order = orders.order_for_viewer(number, request.args.get("token"), current_user)
-    if order is None:
-        abort(404, description="We could not find that order.")
+    order = _viewed_order(number, request.args.get("token"))
+    session_id = request.args.get("session_id")
+    if session_id:
+        # Back from the payment page: ask Stripe once (the webhook stays the source of
+        # truth and finds the order settled), then show the page under its plain URL.
+        if order.status == "pending" and session_id == order.stripe_checkout_session_id:
+            orders.refresh_from_stripe(order.id)
+        return redirect(url_for("shop.order_status", number=number,
+                                token=request.args.get("token")), 303)
     poll_url = url_for("shop.order_status", number=number, token=request.args.get("token"))
     if htmx and htmx.target == "order-status":
         return render_template("shop/_order_status.html", order=order, poll_url=poll_url)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from webshop import cart, catalog, media
 from webshop.models.base import as_utc
+from webshop.orders.disputes import DISPUTE_OPEN
 from webshop.money import format_money
 
 def media_url(filename, thumb=False):
@@ -73,6 +74,9 @@ def init_app(app):
     app.jinja_env.globals["shipping_label"] = cart.shipping_label
     app.jinja_env.globals["country_name"] = cart.country_name
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
+    # Payments go to the built-in Stripe sandbox: every page says no real money is taken.
+    app.jinja_env.globals["demo_payments"] = app.config["STRIPE_SANDBOX"]
+    app.jinja_env.globals["dispute_open_statuses"] = DISPUTE_OPEN
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(
