@@ -130,7 +130,10 @@ def _expand(params):
 
 @api_route("/v1/checkout/sessions", methods=["POST"])
 def create_checkout_session(params):
-    session = checkout.create_session(params, current_app.config["BASE_URL"])
+    # The payment page is served by this app: at BASE_URL, or (unset) wherever this
+    # request reached it. In-process, that is the host of the shop request that called.
+    base_url = current_app.config["BASE_URL"] or request.host_url
+    session = checkout.create_session(params, base_url)
     return objects.render(session, _expand(params))
 
 

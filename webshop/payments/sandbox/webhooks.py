@@ -1,12 +1,15 @@
 """The sandbox's events and their delivery, the way Stripe does it.
 
 An event is stored with the change that caused it and sent only after that change is
-committed: POSTed as JSON to STRIPE_SANDBOX_WEBHOOK_URL (default BASE_URL +
-/webhooks/stripe) with a `Stripe-Signature: t=...,v1=...` header signed with
+committed, as a JSON POST with a `Stripe-Signature: t=...,v1=...` header signed with
 STRIPE_WEBHOOK_SECRET, from a background thread so the request that caused it never
-waits (in development the receiving shop is this very process). Connection errors and
-non-2xx answers are retried after each of STRIPE_SANDBOX_RETRY_DELAYS seconds.
+waits. It goes over HTTP to STRIPE_SANDBOX_WEBHOOK_URL when that is set (a shop served
+elsewhere); otherwise the receiving shop is this very app, and the POST to
+/webhooks/stripe is handed to it in-process (no HTTP back into our own server, which
+works on any host and port). Connection errors, exceptions and non-2xx answers are
+retried after each of STRIPE_SANDBOX_RETRY_DELAYS seconds.
 """
+import functools
 import hashlib
 import hmac
 import json
@@ -14,6 +17,7 @@ import logging
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import stripe
@@ -21,10 +25,12 @@ from flask import current_app, g, has_request_context, request
 
 from webshop.extensions import db
 from webshop.payments.sandbox import store
+from webshop.payments.sandbox.transport import call_app
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks) webshop-sandbox"
+WEBHOOK_PATH = "/webhooks/stripe"  # the shop's endpoint (a stable URL)
 
 _PENDING = "stripe_sandbox_events"  # db.session.info key: events awaiting the commit
 _threads = set()
@@ -106,14 +112,17 @@ def wait_for_deliveries(timeout=10.0):
 def _dispatch(event):
     """Send `event` from a background thread, with the settings in force now."""
     config = current_app.config
-    url = config.get("STRIPE_SANDBOX_WEBHOOK_URL") or (
-        config["BASE_URL"].rstrip("/") + "/webhooks/stripe"
-    )
+    url = config.get("STRIPE_SANDBOX_WEBHOOK_URL")
+    if url:
+        send = functools.partial(_post, url, timeout=config["STRIPE_SANDBOX_WEBHOOK_TIMEOUT"])
+    else:
+        send = functools.partial(_post_in_process, current_app._get_current_object(),
+                                 _own_url(config))
+        url = "this app (in-process)"
     delays = tuple(config["STRIPE_SANDBOX_RETRY_DELAYS"])
-    timeout = config["STRIPE_SANDBOX_WEBHOOK_TIMEOUT"]
     payload = json.dumps(event, indent=2, ensure_ascii=False).encode("utf-8")
     thread = threading.Thread(
-        target=_deliver, args=(url, payload, config["STRIPE_WEBHOOK_SECRET"], delays, timeout,
+        target=_deliver, args=(send, url, payload, config["STRIPE_WEBHOOK_SECRET"], delays,
                                event["id"], event["type"]),
         name=f"stripe-sandbox-{event['id']}", daemon=True,
     )
@@ -122,12 +131,19 @@ def _dispatch(event):
     thread.start()
 
 
-def _deliver(url, payload, secret, delays, timeout, event_id, event_type):
+def _own_url(config):
+    """This app's webhook endpoint. Only the path routes an in-process request; the host
+    is BASE_URL's when there is one (an app that checks hosts knows it)."""
+    base = urllib.parse.urlsplit(config.get("BASE_URL") or "http://localhost")
+    return f"{base.scheme or 'http'}://{base.netloc or 'localhost'}{WEBHOOK_PATH}"
+
+
+def _deliver(send, url, payload, secret, delays, event_id, event_type):
     try:
         for attempt in range(len(delays) + 1):
             if attempt:
                 time.sleep(delays[attempt - 1])
-            outcome = _post(url, payload, secret, timeout)
+            outcome = send(payload, secret)
             if outcome is None:
                 log.info("stripe sandbox: %s %s delivered to %s", event_type, event_id, url)
                 return
@@ -150,13 +166,28 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
 
 
-def _post(url, payload, secret, timeout):
-    """One attempt, signed afresh (as Stripe does): None on a 2xx, else what went wrong."""
-    req = urllib.request.Request(url, data=payload, method="POST", headers={
+def _headers(payload, secret):
+    return {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         "Stripe-Signature": sign_payload(payload, secret),
-    })
+    }
+
+
+def _post_in_process(app, url, payload, secret):
+    """One attempt handed to this app's WSGI callable in this (background) thread, signed
+    afresh: None on a 2xx, else what went wrong."""
+    try:
+        _, status, _ = call_app(app, "POST", url, _headers(payload, secret), payload)
+    except Exception as error:  # the endpoint raised: a failed attempt, retried like a 500
+        return f"{type(error).__name__}: {error}"
+    return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def _post(url, payload, secret, timeout):
+    """One attempt, signed afresh (as Stripe does): None on a 2xx, else what went wrong."""
+    req = urllib.request.Request(url, data=payload, method="POST",
+                                 headers=_headers(payload, secret))
     try:
         with _opener.open(req, timeout=timeout) as response:
             response.read()
