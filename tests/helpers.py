@@ -1,6 +1,7 @@
 """Small helpers for tests that talk HTTP, as a shopper or as staff, and for reading what
 the database holds after a request committed it in a session of its own."""
 import re
+import threading
 import time
 
 from flask import current_app
@@ -81,9 +82,10 @@ def check_out(shop, product, quantity=1):
     location = response.headers["Location"]
     match = re.match(r"http://127\.0\.0\.1:\d+(/_sandbox/stripe/pay/cs_test_\w+)$", location)
     assert match, location
+    session_id = match.group(1).rsplit("/", 1)[1]
     with current_app.app_context():
         order = _db.session.scalar(select(Order).where(
-            Order.idempotency_key == data["idempotency_key"]))
+            Order.stripe_checkout_session_id == session_id))
     return order, match.group(1)
 
 
@@ -116,3 +118,28 @@ def wait_until(condition, timeout=10.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def run_concurrently(app, count, work):
+    """Run work(i) in `count` threads, each with its own app context and connection,
+    released together at a barrier. Returns the list of results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results[i] = work(i)
+            except Exception as exc:  # noqa: BLE001  the test inspects them
+                _db.session.rollback()
+                results[i] = exc
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results

@@ -1,5 +1,4 @@
 """The orders domain: placing orders, the transition table, stock that is never oversold."""
-import threading
 import uuid
 from datetime import timedelta
 
@@ -7,10 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_product, make_user
-from tests.helpers import stock_of
+from tests.helpers import run_concurrently, stock_of
 from webshop import cart as carts
 from webshop import orders
-from webshop.extensions import db as _db
 from webshop.models import AuditLog, Order, utcnow
 
 ADDRESS = orders.ShippingAddress(name="Ada Shopper", line1="1 Main St", city="Berlin",
@@ -130,31 +128,6 @@ def test_refund_can_restock(db):
     orders.mark_paid(order.id, "pi_1")
     orders.mark_refunded(order.id, restock=True)
     assert stock_of(mug.variants[0].id) == 5
-
-
-def run_concurrently(app, count, work):
-    """Run work(i) in `count` threads, each with its own app context and connection,
-    released together at a barrier. Returns the list of results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results[i] = work(i)
-            except Exception as exc:  # noqa: BLE001  the test inspects them
-                _db.session.rollback()
-                results[i] = exc
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_last_units_go_to_exactly_as_many_buyers_under_concurrency(app, db):
