@@ -97,7 +97,7 @@ def test_reconciliation_expires_an_open_session_and_cancels_its_order(shop, app,
     assert fresh(db, Order, order.id).status == "cancelled" and stock_of(mug.variants[0].id) == 5
     session = gateway.client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
     assert session.status == "expired"
-    assert pay(shop, pay_path, GOOD_CARD).status_code in (409, 410)  # no money taken now
+    assert shop.get(pay_path).status_code == 410  # no money can be taken now
 
 
 def test_reconciliation_cancels_an_order_whose_session_expired_at_stripe(shop, db, no_webhooks):
@@ -149,7 +149,10 @@ def test_a_copied_checkout_key_never_shows_another_shoppers_order(shop, app, db,
 def test_stripe_is_sent_the_amounts_in_its_own_minor_units(shop, db, settings, currency, price,
                                                            shown):
     settings(SHOP_CURRENCY=currency)
-    order, _ = check_out(shop, make_product("Mug", price=price, stock=5), 2)
+    mug = make_product("Mug", price=price, stock=5)
+    mug.variants[0].currency = currency
+    db.session.commit()
+    order, _ = check_out(shop, mug, 2)
 
     session = gateway.client().v1.checkout.sessions.retrieve(
         order.stripe_checkout_session_id, params={"expand": ["line_items"]})

@@ -103,14 +103,19 @@ def cancel(order_id, actor=None, reason="", even_if_processing=False):
 
 def return_to_cart(order_id, token=None, user_id=None):
     """The shopper left the payment page: cancel the pending order and put its lines
-    back into their cart, as they were. Commits once. No email: they know."""
+    back into their cart, as they were. Commits once. No email: they know. The caller
+    checks the order was pending when the shopper asked."""
     close_checkout(order_id)
     order = locked(order_id)
-    try:
-        transition(order, "cancelled", note="The shopper cancelled the payment.", notify=False)
-    except InvalidTransition:
-        db.session.rollback()
-        raise
+    # Expiring the session may already have cancelled the order (its expired event
+    # arrives at once); the lines go back into the cart all the same.
+    if order.status != "cancelled":
+        try:
+            transition(order, "cancelled", note="The shopper cancelled the payment.",
+                       notify=False)
+        except InvalidTransition:
+            db.session.rollback()
+            raise
     carts.refill([(item.variant_id, item.quantity) for item in order.items if item.variant_id],
                  token=token, user_id=user_id)
     db.session.commit()

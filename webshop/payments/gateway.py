@@ -139,7 +139,7 @@ def _session_params(order, success_url, cancel_url, expires):
     return {
         "mode": "payment",
         "line_items": line_items,
-        "payment_method_types": list(current_app.config["STRIPE_PAYMENT_METHOD_TYPES"]),
+        "allowed_payment_method_types": list(current_app.config["STRIPE_PAYMENT_METHOD_TYPES"]),
         "customer_email": order.email,
         "client_reference_id": order.number,
         "metadata": metadata,
