@@ -1,11 +1,17 @@
 """What staff may do to an order next, and doing it: the admin's actions panel.
 
-The transition table decides, plus: while a refund waits for Stripe nothing else is
-done to the order, and only a payment Stripe recorded can be refunded through it. The
-lifecycle functions re-check under the row lock; this is what the admin offers.
+The transition table decides, plus: nothing leads out of "refunded" (the table's way
+back is for a refund that fails, not for staff), and refunds follow their own rules
+(webshop.orders.refunds: a payment Stripe recorded, something left to refund, one
+refund on its way at a time; partial refunds leave the status as it is). The lifecycle
+functions re-check under the row lock; this is what the admin offers.
 """
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
 from webshop.extensions import db
-from webshop.models import Order
+from webshop.models import Order, Refund, User
 from webshop.orders import lifecycle, refunds, settlement
 from webshop.orders.errors import ActionRefused, InvalidTransition
 
@@ -16,8 +22,8 @@ STAFF_ACTIONS = {
 
 
 def refund_pending(order):
-    """A refund was asked of Stripe and its confirmation (the webhook) has not come yet."""
-    return bool(order.stripe_refund_id) and order.status != "refunded"
+    """A refund was asked of Stripe and is not settled yet (on its way, or pending there)."""
+    return bool(refunds.in_flight(order)) or any(r.status == "pending" for r in order.refunds)
 
 
 def staff_action_refusal(order, action):
@@ -25,16 +31,14 @@ def staff_action_refusal(order, action):
     to_status = STAFF_ACTIONS.get(action)
     if to_status is None:
         return f"Unknown action “{action}”."
-    if refund_pending(order):
-        return (f"A refund of order {order.number} was requested and is waiting for Stripe's "
-                "confirmation; nothing else can be done to it meanwhile.")
+    if order.status == "refunded":
+        return f"Order {order.number} is refunded; nothing more can be done to it."
+    if action == "refund":
+        return refunds.refund_refusal(order)
     if not lifecycle.can_transition(order, to_status):
         return str(InvalidTransition(order, to_status))
     if action == "dispatch" and lifecycle.dispatch_refusal(order):
         return lifecycle.dispatch_refusal(order)
-    if action == "refund" and not order.stripe_payment_intent_id:
-        return (f"Order {order.number} has no payment recorded by Stripe, so it cannot be "
-                "refunded from here.")
     return None
 
 
@@ -75,3 +79,41 @@ def take_staff_action(order_id, action, actor, carrier="", tracking_number="", r
     else:
         refunds.request_refund(order_id, restock=restock, actor=actor)
     return number
+
+
+def refund_order(order_id, actor, amount=None, lines=None, restock=False, reason=""):
+    """Staff's refund of `amount`, or of the chosen `lines`, through Stripe (see
+    orders.refunds.request_refund, which commits). Returns the Refund.
+
+    Raises LookupError, ActionRefused, RefundInputError or PaymentError.
+    """
+    check_staff_action(order_id, "refund")
+    return refunds.request_refund(order_id, amount=amount, lines=lines, restock=restock,
+                                  reason=reason, actor=actor)
+
+
+# --- what the admin shows about refunds ----------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundLine:
+    refund: Refund
+    actor: str  # who asked: a staff email, "Stripe Dashboard", or "system"
+
+
+@dataclass(frozen=True)
+class RefundOverview:
+    refunded: int  # pending and succeeded refunds
+    remaining: int  # what may still be refunded (less refunds on their way)
+    quantities: dict  # {order item id: units not refunded yet}
+    refunds: list  # RefundLine, oldest first
+
+
+def refund_overview(order):
+    """The order's refunds for the admin page (one query, plus the order's refunds)."""
+    rows = db.session.execute(
+        select(Refund, User.email).outerjoin(User, User.id == Refund.actor_id)
+        .where(Refund.order_id == order.id).order_by(Refund.created_at, Refund.id))
+    lines = [RefundLine(refund, email or ("Stripe Dashboard" if refund.source == "stripe"
+                                          else "system")) for refund, email in rows]
+    return RefundOverview(order.amount_refunded, max(refunds.remaining(order), 0),
+                          refunds.refundable_quantities(order), lines)
