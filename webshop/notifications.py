@@ -5,6 +5,10 @@ status change or a password reset request writes the email's job into the outbox
 the same unit of work, and the message goes out after the commit (webshop.outbox). The
 jobs render templates/email/<kind>.txt and .html and hand the message to webshop.mail.
 
+A refund that staff or the Stripe Dashboard made sends its own email once it counts
+(webshop.orders.refunds.refund_counted), at most once per refund, stating the amount
+given back and whether it is partial.
+
 An order email is sent at most once per (kind, order), however often its job runs: the
 job claims a SentEmail row (unique dedupe_key) in a transaction that stays open while
 the message is sent, and commits only after the server accepted it. A job killed or
@@ -22,8 +26,9 @@ from sqlalchemy.orm import selectinload
 from webshop import accounts, events, mail, outbox
 from webshop.cart import country_name, shipping_label
 from webshop.extensions import db
-from webshop.models import Order, SentEmail, User
+from webshop.models import Order, Refund, SentEmail, User
 from webshop.orders import access_token
+from webshop.orders.refunds import COUNTED, refund_counted
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,11 @@ STATUS_EMAILS = {
 }
 # Links in emails when BASE_URL is unset (development): where `make run` serves the shop.
 DEVELOPMENT_URL = "http://127.0.0.1:5000"
+REFUND_EMAIL = "order_refund"
+REFUND_SUBJECTS = {
+    False: "Your order {number} has been refunded",
+    True: "A partial refund for your order {number}",
+}
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
 
 
@@ -47,11 +57,16 @@ def init_app(app):
     """Subscribe to the domain's events (once per process; blinker ignores repeats)."""
     events.order_changed.connect(_on_order_changed)
     events.password_reset_requested.connect(_on_password_reset_requested)
+    refund_counted.connect(_on_refund_counted)
 
 
 def _on_order_changed(order, status, notify_customer=True):
     if notify_customer and status in STATUS_EMAILS:
         notify_order(STATUS_EMAILS[status], order.id)
+
+
+def _on_refund_counted(refund):
+    outbox.enqueue("webshop.notifications.send_refund_email", refund.id)
 
 
 def _on_password_reset_requested(user):
@@ -90,16 +105,41 @@ def send_order_email(kind, order_id):
         return "missing"
     message = _order_message(kind, order)
     db.session.rollback()  # end the read; the claim below is a transaction of its own
+    return _send_once(message, kind, order_id, f"{kind}:{order_id}")
 
+
+def send_refund_email(refund_id):
+    """Tell the customer about one refund, once: the amount given back, and whether it
+    is partial (what was refunded up to this refund is less than the order's total).
+    Returns "sent", "duplicate", "missing" or "skipped" (it failed before we got here)."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        return "missing"
+    if refund.status not in COUNTED:
+        log.info("refund %s is %s: no email", refund_id, refund.status)
+        return "skipped"
+    order = db.session.scalar(
+        select(Order).options(selectinload(Order.items)).where(Order.id == refund.order_id))
+    so_far = sum(r.amount for r in order.refunds if r.status in COUNTED and r.id <= refund.id)
+    partial = so_far < order.total
+    message = _order_message(REFUND_EMAIL, order, subject=REFUND_SUBJECTS[partial].format(
+        number=order.number), refund=refund, partial=partial, refunded_so_far=so_far)
+    order_id = order.id
+    db.session.rollback()
+    return _send_once(message, REFUND_EMAIL, order_id, f"{REFUND_EMAIL}:{refund_id}")
+
+
+def _send_once(message, kind, order_id, dedupe_key):
+    """Claim `dedupe_key`, send, and keep the claim only if the server took the message."""
     db.session.add(SentEmail(kind=kind, order_id=order_id, recipient=message["To"],
-                             dedupe_key=f"{kind}:{order_id}"))
+                             dedupe_key=dedupe_key))
     try:
         # Waits here if another run of this job holds the claim, until it commits
         # (then: duplicate) or rolls back (then: ours).
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        log.info("%s for order %s was already sent", kind, order_id)
+        log.info("%s for order %s was already sent", dedupe_key, order_id)
         return "duplicate"
     try:
         mail.send(message, kind, order_id)
@@ -137,9 +177,10 @@ def send_password_reset(user_id, token=None):
 
 # --- rendering ----------------------------------------------------------------------------
 
-def _order_message(kind, order):
-    subject = ORDER_EMAILS[kind].format(number=order.number)
+def _order_message(kind, order, subject=None, **extra):
+    subject = subject or ORDER_EMAILS[kind].format(number=order.number)
     context = {
+        **extra,
         "kind": kind,
         "subject": subject,
         "order": order,

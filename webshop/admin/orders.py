@@ -1,7 +1,9 @@
 """Admin: the order list with its filters, one order with its actions, and the CSV export.
 
 Reads come from webshop.reports; every status change goes through the orders
-domain (webshop.orders, or webshop.payments.gateway for refunds) with the acting user.
+domain (webshop.orders; refunds: webshop.orders.refunds) with the acting user. A
+refund is of an amount (default: all that is left) or of chosen lines and quantities
+(inputs `line-<order item id>`), optionally back in stock.
 An action the order's state does not allow is not offered, and answers 409 if posted
 anyway. With HX-Request an action answers with the order's status panel (and, out of
 band, its history), swapped in place; without, it redirects back (303) with a flash.
@@ -12,9 +14,12 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from webshop import orders
+from webshop.money import decimal_amount, format_money, parse_amount
+from webshop.orders import refunds as order_refunds
+from webshop.orders import staff as order_staff
 from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
 from webshop.extensions import htmx
@@ -30,7 +35,10 @@ DONE = {
     "dispatch": "Order {number} is marked dispatched.",
     "deliver": "Order {number} is marked delivered.",
     "cancel": "Order {number} is cancelled and its stock released.",
-    "refund": "Refund of order {number} requested; it is refunded when Stripe confirms.",
+}
+REFUND_DONE = {
+    "succeeded": "{amount} of order {number} refunded through Stripe.",
+    "pending": "Refund of {amount} of order {number} accepted by Stripe; it is pending.",
 }
 
 
@@ -45,7 +53,10 @@ class DispatchForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    restock = BooleanField("Put the items back in stock")
+    amount = StringField("Amount", validators=[Optional(), Length(max=20)])
+    restock = BooleanField("Put the refunded items back in stock")
+    reason = StringField("Reason (for the records)", validators=[
+        Optional(), Length(max=500, message="Keep the reason under 500 characters.")])
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -99,41 +110,46 @@ def _order_or_404(order_id):
     return order
 
 
-def _detail_page(order, status=200, dispatch_form=None, error=None):
+def _detail_page(order, status=200, dispatch_form=None, error=None, refund_form=None):
     return render_template(
         "admin/orders/detail.html", order=order, history=order_reports.order_history(order.id),
-        **_panel_context(order, dispatch_form, error),
+        **_panel_context(order, dispatch_form, error, refund_form=refund_form),
     ), status
 
 
-def _panel_context(order, dispatch_form=None, error=None, message=None):
+def _panel_context(order, dispatch_form=None, error=None, message=None, refund_form=None):
+    overview = order_staff.refund_overview(order)
+    if refund_form is None:
+        refund_form = RefundForm(formdata=None)
+        refund_form.amount.data = decimal_amount(overview.remaining, order.currency)
     return {
         "actions": orders.staff_actions(order),
         "refund_pending": orders.refund_pending(order),
+        "refunds": overview,
         "dispatch_form": dispatch_form or DispatchForm(formdata=None),
-        "refund_form": RefundForm(formdata=None),
+        "refund_form": refund_form,
         "carriers": CARRIERS,
         "error": error,
         "message": message,
     }
 
 
-def _panel(order, status=200, dispatch_form=None, error=None, message=None):
+def _panel(order, status=200, dispatch_form=None, error=None, message=None, refund_form=None):
     """The status panel and, out of band, the history: what an htmx action swaps."""
     return render_template(
         "admin/orders/_panel_update.html", order=order,
         history=order_reports.order_history(order.id),
-        **_panel_context(order, dispatch_form, error, message),
+        **_panel_context(order, dispatch_form, error, message, refund_form),
     ), status
 
 
-def _show_again(order_id, status, error=None, dispatch_form=None):
+def _show_again(order_id, status, error=None, dispatch_form=None, refund_form=None):
     """A refused or invalid action: the order as it is now, with the error or the form's
     messages, as its panel (htmx) or its whole page. Nothing was changed."""
     order = _order_or_404(order_id)
     if htmx:
-        return _panel(order, status, dispatch_form, error=error)
-    return _detail_page(order, status, dispatch_form, error=error)
+        return _panel(order, status, dispatch_form, error=error, refund_form=refund_form)
+    return _detail_page(order, status, dispatch_form, error=error, refund_form=refund_form)
 
 
 def _act(order_id, action, dispatch_form=None, **params):
@@ -195,5 +211,55 @@ def order_resolve(order_id):
 
 @bp.post("/orders/<int:order_id>/refund")
 def order_refund(order_id):
+    """Refund an amount, or chosen lines and quantities, through Stripe."""
     form = RefundForm()
-    return _act(order_id, "refund", restock=bool(form.restock.data))
+    order = _order_or_404(order_id)
+    number, currency, item_ids = order.number, order.currency, [item.id for item in order.items]
+    if not form.validate_on_submit():
+        return _show_again(order_id, 422, "Check the refund form.", refund_form=form)
+    try:
+        lines = _refund_lines(item_ids)
+        amount = None if lines else _refund_amount(form.amount.data, currency)
+        refund = order_staff.refund_order(order_id, _actor(), amount=amount, lines=lines,
+                                          restock=bool(form.restock.data),
+                                          reason=form.reason.data or "")
+    except LookupError:
+        abort(404, description="There is no such order.")
+    except (ValueError, order_refunds.RefundInputError) as error:
+        return _show_again(order_id, 422, str(error), refund_form=form)
+    except orders.PaymentError as error:
+        return _show_again(order_id, 502, str(error), refund_form=form)
+    except orders.OrderError as error:  # refused: refunded meanwhile, one on its way
+        return _show_again(order_id, 409, str(error))
+    message = REFUND_DONE.get(refund.status, "Refund of {amount} of order {number} is "
+                              + refund.status + ".").format(
+        amount=format_money(refund.amount, currency), number=number)
+    if htmx:
+        return _panel(_order_or_404(order_id), message=message)
+    flash(message, "success")
+    return redirect(url_for("admin.order_detail", order_id=order_id), 303)
+
+
+def _refund_amount(text, currency):
+    """The amount typed (blank: everything that is left); ValueError with a message."""
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_amount(text, currency)
+    except ValueError as error:
+        message = str(error).replace("A price", "An amount").replace("a price", "an amount")
+        raise ValueError(message.replace("price", "amount")) from None
+
+
+def _refund_lines(item_ids):
+    """{item id: quantity} from the `line-<id>` inputs (blank or 0: not refunded)."""
+    lines = {}
+    for item_id in item_ids:
+        raw = (request.form.get(f"line-{item_id}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) > 100000:
+            raise ValueError("Quantities to refund are whole numbers, 0 or more.")
+        if int(raw):
+            lines[item_id] = int(raw)
+    return lines
