@@ -11,7 +11,8 @@ from tests.factories import make_order, make_product
 from tests.helpers import (
     GOOD_CARD, HX, check_out, fresh, log_in_new_user, page, pay, wait_until,
 )
-from webshop.models import AuditLog, Order, OutboxMessage, ProductVariant
+from webshop.models import AuditLog, Order, OutboxMessage, ProductVariant, Refund
+from webshop.payments.sandbox import wait_for_deliveries
 
 
 def audit(db, order_id, action):
@@ -56,19 +57,20 @@ def test_a_paid_order_offers_dispatch_and_a_refund_of_its_stripe_payment(staff, 
     assert "/refund" in page(staff.get(f"/admin/orders/{order.id}"))
 
 
-def test_a_requested_refund_waits_for_stripe_and_blocks_other_actions(staff, db):
+def test_a_refund_on_its_way_to_stripe_blocks_another_refund_but_not_dispatch(staff, db):
     order = make_order(status="paid")
-    order.stripe_payment_intent_id, order.stripe_refund_id = "pi_test_1", "re_test_1"
+    order.stripe_payment_intent_id = "pi_test_1"
+    order.refunds.append(Refund(amount=500, currency="EUR", status="requested", source="shop"))
     db.session.commit()
 
     body = page(staff.get(f"/admin/orders/{order.id}"))
     assert "Refund requested, waiting for Stripe" in body
-    assert "/dispatch" not in body and "/refund" not in body
+    assert "/refund" not in body and "/dispatch" in body
 
-    refused = staff.post(f"/admin/orders/{order.id}/dispatch", data={
-        "csrf_token": staff.token, "carrier": "DHL", "tracking_number": "123"})
-    assert refused.status_code == 409 and "waiting for Stripe" in page(refused)
-    assert fresh(db, Order, order.id).status == "paid"
+    refused = staff.post(f"/admin/orders/{order.id}/refund", data={
+        "csrf_token": staff.token, "amount": "1.00"})
+    assert refused.status_code == 409 and "on its way to Stripe" in page(refused)
+    assert [r.status for r in fresh(db, Order, order.id).refunds] == ["requested"]
 
 
 def test_dispatch_inline_then_a_real_worker_sends_the_email_exactly_once(
@@ -181,17 +183,22 @@ def test_refund_goes_through_stripe_and_the_webhook_confirms_it(shop, app, db):
     token = log_in_new_user(staff)
 
     response = staff.post(f"/admin/orders/{order.id}/refund", headers=HX,
-                          data={"csrf_token": token, "restock": "y"})
+                          data={"csrf_token": token, "restock": "y"})  # all that is left
 
     assert response.status_code == 200, page(response)[:500]
-    assert "Refund" in page(response) and "/refund" not in page(response)
+    assert "€29.95 of order" in page(response) and "/refund" not in page(response)
     assert wait_until(lambda: fresh(db, Order, order.id).status == "refunded")
     refunded = fresh(db, Order, order.id)
-    assert refunded.stripe_refund_id.startswith("re_") and refunded.refunded_at
+    assert refunded.amount_refunded == 2995 and refunded.refunded_at
+    [row] = refunded.refunds
+    assert row.stripe_refund_id.startswith("re_") and row.status == "succeeded"
     assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
     [requested] = audit(db, order.id, "order.refund_requested")
     assert requested.actor == "staff@example.com" and requested.after["restock"] is True
-    assert "Refund confirmed by Stripe." in page(staff.get(f"/admin/orders/{order.id}"))
+    assert "Refunded in full (€29.95)." in page(staff.get(f"/admin/orders/{order.id}"))
     # Refunded: nothing is offered, and a second refund is refused.
     again = staff.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token})
     assert again.status_code == 409
+    wait_for_deliveries(timeout=10)  # Stripe's webhooks change nothing
+    assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
+    assert len(fresh(db, Order, order.id).refunds) == 1

@@ -11,7 +11,7 @@ from tests.factories import make_product
 from tests.helpers import stock_of
 from webshop import cart as carts
 from webshop import orders
-from webshop.models import Order, StripeEvent
+from webshop.models import Order, Refund, StripeEvent
 
 SECRET = "whsec_test_secret"
 
@@ -157,7 +157,8 @@ def test_expired_before_completed_flags_the_late_payment(client, db, order):
 
 def test_refunded_before_completed_is_retried_until_it_applies(client, db, order):
     charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_123", "refunded": True,
-              "amount_refunded": order.total, "metadata": {"order_number": order.number}}
+              "amount_refunded": order.total,
+              "metadata": {"shop": "webshop", "order_number": order.number}}
     early = post(client, event("charge.refunded", charge, event_id="evt_refund"))
     assert early.status_code == 503 and status_of(db, order).status == "pending"
 
@@ -167,17 +168,65 @@ def test_refunded_before_completed_is_retried_until_it_applies(client, db, order
     assert retried.get_json()["outcome"] == "refunded"
     assert status_of(db, order).status == "refunded"
     assert stock_of(order.mug.variants[0].id) == 3  # no restock was asked for
+    [refund] = db.session.scalars(select(Refund)).all()  # made in the Dashboard
+    assert (refund.source, refund.amount, refund.stripe_refund_id) == ("stripe", order.total, None)
 
 
-def test_refund_with_restock_puts_items_back(client, db, order):
+def refund_obj(order, amount, status="succeeded", refund_id=None, stripe_id="re_1", **extra):
+    metadata = {"shop": "webshop", "order_number": order.number, "refund_id": str(refund_id)} \
+        if refund_id else {}
+    return {"id": stripe_id, "object": "refund", "amount": amount, "currency": "eur",
+            "payment_intent": "pi_123", "status": status, "metadata": metadata, **extra}
+
+
+def test_the_shops_refund_reported_by_stripe_puts_its_lines_back(client, db, order):
     post(client, event("checkout.session.completed", session_obj(order)))
-    fresh = status_of(db, order)
-    fresh.restock_on_refund = True
+    stored = status_of(db, order)
+    [item] = stored.items
+    stored.refunds.append(Refund(amount=2500, currency="EUR", status="requested", source="shop",
+                                 lines={str(item.id): 2}, restock=True))
     db.session.commit()
-    charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_123", "refunded": True,
-              "metadata": {"order_number": order.number}}
-    assert post(client, event("charge.refunded", charge)).get_json()["outcome"] == "refunded"
-    assert stock_of(order.mug.variants[0].id) == 5
+    row = stored.refunds[0]
+
+    first = post(client, event("refund.created", refund_obj(order, 2500, "pending", row.id)))
+    again = post(client, event("refund.updated", refund_obj(order, 2500, "succeeded", row.id)))
+
+    assert first.get_json()["outcome"] == "partly refunded"
+    assert again.get_json()["outcome"] == "partly refunded"
+    assert stock_of(order.mug.variants[0].id) == 5  # once, when it first counted
+    fresh = status_of(db, order)
+    assert (fresh.status, fresh.amount_refunded) == ("paid", 2500)
+    assert (fresh.refunds[0].status, fresh.refunds[0].stripe_refund_id) == ("succeeded", "re_1")
+
+
+def test_a_dashboard_refund_seen_twice_is_counted_once(client, db, order):
+    post(client, event("checkout.session.completed", session_obj(order)))
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_123", "refunded": False,
+              "amount_refunded": 800, "metadata": {}}
+    post(client, event("charge.refunded", charge))
+    post(client, event("refund.created", refund_obj(order, 800, stripe_id="re_dash")))
+    post(client, event("charge.refunded", charge))  # redelivered with another id
+
+    [refund] = status_of(db, order).refunds
+    assert (refund.source, refund.amount, refund.stripe_refund_id) == ("stripe", 800, "re_dash")
+    assert status_of(db, order).amount_refunded == 800
+
+
+def test_a_refund_that_fails_flags_the_order_and_takes_back_refunded(client, db, order):
+    post(client, event("checkout.session.completed", session_obj(order)))
+    post(client, event("refund.created", refund_obj(order, order.total)))
+    assert status_of(db, order).status == "refunded"
+
+    failed = post(client, event("refund.updated", refund_obj(
+        order, order.total, "failed", failure_reason="expired_or_canceled_card")))
+    late = post(client, event("refund.created", refund_obj(order, order.total)))  # out of order
+
+    assert failed.get_json()["outcome"] == "back to paid"
+    assert late.get_json()["outcome"] == "unchanged"
+    fresh = status_of(db, order)
+    assert (fresh.status, fresh.amount_refunded, fresh.needs_attention) == ("paid", 0, True)
+    assert "expired_or_canceled_card" in fresh.attention_reason
+    assert fresh.paid_at is not None and fresh.refunded_at is None
 
 
 def test_a_declined_card_leaves_the_order_pending(client, db, order):
