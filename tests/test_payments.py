@@ -114,7 +114,7 @@ def test_a_refund_goes_through_stripe_and_the_webhook_confirms_it(shop, db):
 
     requested = orders.request_refund(order.id, restock=True)  # all of it, back in stock
 
-    assert requested.stripe_refund_id.startswith("re_") and requested.amount == 2995
+    assert requested.stripe_refund_id.startswith("re_") and requested.amount == order.total
     assert wait_until(lambda: fresh(db, Order, order.id).status == "refunded")
     assert fresh(db, ProductVariant, mug.variants[0].id).stock == 5
     with pytest.raises(orders.ActionRefused):
