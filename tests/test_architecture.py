@@ -33,6 +33,8 @@ LAYERS = {
     "webshop.payments.sandbox.refunds": DOMAIN, "webshop.payments.sandbox.objects": DOMAIN,
     "webshop.payments.sandbox.store": DOMAIN, "webshop.payments.sandbox.errors": DOMAIN,
     "webshop.payments.sandbox.params": DOMAIN, "webshop.payments.sandbox.webhooks": DOMAIN,
+    "webshop.payments.sandbox.delayed": DOMAIN, "webshop.payments.sandbox.disputes": DOMAIN,
+    "webshop.payments.sandbox.debits": DOMAIN,
     "webshop.payments.sandbox.transport": DOMAIN,
     "webshop": COMPOSITION, "webshop.cli": COMPOSITION, "webshop.demo": COMPOSITION,
     "worker": COMPOSITION, "wsgi": COMPOSITION,

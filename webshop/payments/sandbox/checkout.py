@@ -9,13 +9,13 @@ call or one payment attempt is one transaction: `webhooks.commit_and_deliver()`)
 import re
 from urllib.parse import urlsplit
 
-from webshop.payments.sandbox import store
+from webshop.payments.sandbox import debits, store
 from webshop.payments.sandbox.errors import StripeError, no_such
 from webshop.payments.sandbox.objects import render
 from webshop.payments.sandbox.params import (
-    LINE_ITEM_PARAMS, PAYMENT_INTENT_DATA_PARAMS, PRICE_DATA_PARAMS, PRODUCT_DATA_PARAMS,
-    SESSION_PARAMS, check_known, get_int, get_list, get_map, get_metadata, get_str, missing,
-    param_name,
+    LEGACY_SESSION_PARAMS, LINE_ITEM_PARAMS, PAYMENT_INTENT_DATA_PARAMS, PRICE_DATA_PARAMS,
+    PRODUCT_DATA_PARAMS, SESSION_PARAMS, check_known, get_int, get_list, get_map, get_metadata,
+    get_str, missing, param_name,
 )
 from webshop.payments.sandbox.webhooks import record_event
 
@@ -29,7 +29,7 @@ CLOCK_LEEWAY = 5  # seconds: the shop computes expires_at a moment before we che
 def create_session(params, base_url):
     """POST /v1/checkout/sessions (mode=payment, price_data line items, optional fixed-
     amount shipping options). Returns the stored session."""
-    check_known(params, SESSION_PARAMS)
+    check_known(params, SESSION_PARAMS and SESSION_PARAMS | LEGACY_SESSION_PARAMS)
     mode = get_str(params, "mode", required=True)
     if mode != "payment":
         raise StripeError(400, f"The Stripe sandbox supports mode=payment only, not {mode!r}.",
@@ -96,7 +96,7 @@ def create_session(params, base_url):
         "metadata": get_metadata(params, "metadata"),
         "mode": "payment",
         "payment_intent": None,
-        "payment_method_types": ["card"],
+        "payment_method_types": debits.session_payment_method_types(params, currency),
         "payment_status": "unpaid",
         "shipping_cost": None,
         "shipping_options": [

@@ -26,3 +26,8 @@ class StripeError(Exception):
 def no_such(kind, object_id, param=None):
     return StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing",
                        param=param or "id")
+
+
+class CardInputError(Exception):
+    """What the shopper typed on the payment page cannot be a card or a bank account it
+    accepts (the page says so; nothing is charged)."""

@@ -8,6 +8,7 @@ parameters each call accepts (`check_known`).
 import re
 
 import stripe
+from flask import has_request_context, request
 
 from webshop.payments.sandbox.errors import StripeError
 
@@ -29,7 +30,9 @@ def _param_names(typed_dict):
 
 
 try:
-    from stripe.params import RefundCreateParams
+    from stripe.params import (
+        DisputeCloseParams, DisputeUpdateParams, DisputeUpdateParamsEvidence, RefundCreateParams,
+    )
     from stripe.params.checkout import (
         SessionCreateParams, SessionCreateParamsLineItem, SessionCreateParamsLineItemPriceData,
         SessionCreateParamsLineItemPriceDataProductData, SessionCreateParamsPaymentIntentData,
@@ -37,6 +40,7 @@ try:
 except ImportError:  # a stripe release that moved them: accept any parameter
     SESSION_PARAMS = LINE_ITEM_PARAMS = PRICE_DATA_PARAMS = PRODUCT_DATA_PARAMS = None
     PAYMENT_INTENT_DATA_PARAMS = REFUND_PARAMS = None
+    DISPUTE_PARAMS = DISPUTE_CLOSE_PARAMS = DISPUTE_EVIDENCE_PARAMS = None
 else:
     SESSION_PARAMS = _param_names(SessionCreateParams)
     LINE_ITEM_PARAMS = _param_names(SessionCreateParamsLineItem)
@@ -44,6 +48,19 @@ else:
     PRODUCT_DATA_PARAMS = _param_names(SessionCreateParamsLineItemPriceDataProductData)
     PAYMENT_INTENT_DATA_PARAMS = _param_names(SessionCreateParamsPaymentIntentData)
     REFUND_PARAMS = _param_names(RefundCreateParams)
+    DISPUTE_PARAMS = _param_names(DisputeUpdateParams)
+    DISPUTE_CLOSE_PARAMS = _param_names(DisputeCloseParams)
+    DISPUTE_EVIDENCE_PARAMS = _param_names(DisputeUpdateParamsEvidence)
+
+# Session parameters older API versions still take (checked against the request's
+# Stripe-Version by the code that reads them).
+LEGACY_SESSION_PARAMS = frozenset({"payment_method_types"})
+
+
+def api_version():
+    """The API version the caller speaks: its Stripe-Version header, else the library's."""
+    version = request.headers.get("Stripe-Version") if has_request_context() else None
+    return version or stripe.api_version
 
 
 def parse_params(pairs):
@@ -117,6 +134,16 @@ def get_int(params, *path, required=False, minimum=None):
         raise StripeError(400, f"This value must be greater than or equal to {minimum}.",
                           code="parameter_invalid_integer", param=name)
     return value
+
+
+def get_bool(params, *path, default=None):
+    """"true" or "false", as the stripe library sends booleans; `default` when absent."""
+    raw = get_str(params, *path)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise StripeError(400, f"Invalid boolean: {raw}", param=param_name(*path))
+    return raw == "true"
 
 
 def get_map(params, *path):

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from webshop.extensions import csrf
-from webshop.payments.sandbox import charges, checkout, objects, refunds, store, webhooks
+from webshop.payments.sandbox import (
+    charges, checkout, delayed, disputes, objects, refunds, store, webhooks,
+)
 from webshop.payments.sandbox.errors import StripeError
 from webshop.payments.sandbox.params import get_list, parse_params
 
@@ -139,6 +141,7 @@ def create_checkout_session(params):
 
 @api_route("/v1/checkout/sessions/<session_id>", methods=["GET"])
 def retrieve_checkout_session(params, session_id):
+    delayed.settle(session_id)  # a bank debit whose answer is due
     return checkout.retrieve_session(session_id, _expand(params))
 
 
@@ -160,17 +163,32 @@ def create_refund(params):
 
 @api_route("/v1/payment_intents/<object_id>", methods=["GET"])
 def retrieve_payment_intent(params, object_id):
-    return objects.retrieve("payment_intent", object_id, _expand(params))
+    return delayed.retrieve("payment_intent", object_id, _expand(params))
 
 
 @api_route("/v1/charges/<object_id>", methods=["GET"])
 def retrieve_charge(params, object_id):
-    return objects.retrieve("charge", object_id, _expand(params))
+    return delayed.retrieve("charge", object_id, _expand(params))
 
 
 @api_route("/v1/refunds/<object_id>", methods=["GET"])
 def retrieve_refund(params, object_id):
-    return objects.retrieve("refund", object_id, _expand(params))
+    return delayed.retrieve("refund", object_id, _expand(params))
+
+
+@api_route("/v1/disputes/<object_id>", methods=["GET"])
+def retrieve_dispute(params, object_id):
+    return delayed.retrieve("dispute", object_id, _expand(params))
+
+
+@api_route("/v1/disputes/<object_id>", methods=["POST"])
+def update_dispute(params, object_id):
+    return objects.render(disputes.update_dispute(object_id, params), _expand(params))
+
+
+@api_route("/v1/disputes/<object_id>/close", methods=["POST"])
+def close_dispute(params, object_id):
+    return objects.render(disputes.close_dispute(object_id, params), _expand(params))
 
 
 @api_route("/v1/events/<object_id>", methods=["GET"])
@@ -181,13 +199,15 @@ def retrieve_event(params, object_id):
 @api_route("/v1/<path:anything>", methods=["GET", "POST", "DELETE"])
 def unrecognized(params, anything):
     raise StripeError(404, f"Unrecognized request URL ({request.method}: /v1/{anything}). "
-                      "The Stripe sandbox implements Checkout Sessions and refunds only.")
+                      "The Stripe sandbox implements Checkout Sessions, refunds and disputes "
+                      "only.")
 
 
 # The hosted payment page ---------------------------------------------------------------
 
 @bp.get("/pay/<session_id>")
 def pay_page(session_id):
+    delayed.settle(session_id)  # a bank debit whose answer is due
     session = checkout.load_session(session_id)  # may expire it: commit that and its event
     webhooks.commit_and_deliver()
     if session is None:
@@ -228,6 +248,7 @@ def _pay_form(session, error=None, status=200):
         "stripe_sandbox/pay.html", session=session, items=session["line_items"]["data"],
         shipping=(session.get("_shipping_rates") or [None])[0], error=error,
         shop_name=current_app.config["SHOP_NAME"], back_url=_back_url(session),
+        accepts_debit="sepa_debit" in session["payment_method_types"],
     ), status
 
 
@@ -236,11 +257,26 @@ def _closed(session, method):
         return _message(410, "This checkout has expired",
                         "The time to pay has run out, so nothing was charged. Go back to the "
                         "shop to start again.", link=_back_url(session))
-    # Paid: looking again is fine (200); paying again is refused (409).
-    return _message(200 if method == "GET" else 409, "This payment is complete",
+    # Paid (or a bank debit under way): looking again is fine (200); paying again is
+    # refused (409).
+    status = 200 if method == "GET" else 409
+    if session["payment_status"] != "paid":
+        return _debit_message(session, status)
+    return _message(status, "This payment is complete",
                     "Thank you: this checkout has already been paid, and it cannot be paid "
                     "twice.", link=checkout.success_redirect(session) or _back_url(session),
                     session=session)
+
+
+def _debit_message(session, status):
+    if charges.debit_state(session) == "processing":
+        return _message(status, "Your payment is being processed",
+                        "Thank you: your bank debit has been submitted. Banks take a while to "
+                        "confirm it; the shop confirms your order once it has.",
+                        link=checkout.success_redirect(session) or _back_url(session))
+    return _message(status, "Your bank debit failed",
+                    "Your bank did not make the payment, so nothing was paid. Go back to the "
+                    "shop to place the order again.", link=_back_url(session))
 
 
 def _back_url(session):
