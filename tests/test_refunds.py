@@ -78,6 +78,8 @@ def test_staff_refund_an_amount_and_the_order_shows_what_remains(shop, db, admin
     assert "Refunded so far" in body and "€10.00" in body and "€19.95" in body
     assert "staff@example.com" in body and 'name="amount"' in body and 'value="19.95"' in body
     # The shopper sees it on their order page, and the late webhooks change nothing.
+    mine = page(shop.get(f"/orders/{order.number}?token={orders.access_token(stored)}"))
+    assert "Partly refunded" in mine and "−€10.00" in mine
     wait_for_deliveries(timeout=10)
     assert fresh(db, Order, order.id).amount_refunded == 1000 and len(rows(db, order)) == 1
 
