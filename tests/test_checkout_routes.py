@@ -122,7 +122,7 @@ def test_an_unreachable_payment_provider_keeps_the_order_and_offers_a_retry(
         settings, client, token, db):
     mug = make_product("Mug", price=1250, stock=5)
     add_to_cart(client, token, mug.variants[0].id, 2)
-    with settings(BASE_URL="http://127.0.0.1:9"):
+    with settings(STRIPE_API_BASE="http://127.0.0.1:9/_sandbox/stripe"):  # nobody there
         response, _ = checkout(client, token)
 
     order = db.session.scalar(select(Order))

@@ -13,3 +13,5 @@ _events = Namespace()
 order_changed = _events.signal("order-changed")
 # sender: the user who asked for a password reset link.
 password_reset_requested = _events.signal("password-reset-requested")
+# sender: a Refund, the first time it counts towards its order (pending or succeeded).
+refund_counted = _events.signal("refund-counted")

@@ -6,7 +6,7 @@ the same unit of work, and the message goes out after the commit (webshop.outbox
 jobs render templates/email/<kind>.txt and .html and hand the message to webshop.mail.
 
 A refund that staff or the Stripe Dashboard made sends its own email once it counts
-(webshop.orders.refunds.refund_counted), at most once per refund, stating the amount
+(webshop.events.refund_counted), at most once per refund, stating the amount
 given back and whether it is partial.
 
 An order email is sent at most once per (kind, order), however often its job runs: the
@@ -28,7 +28,7 @@ from webshop.cart import country_name, shipping_label
 from webshop.extensions import db
 from webshop.models import Order, Refund, SentEmail, User
 from webshop.orders import access_token
-from webshop.orders.refunds import COUNTED, refund_counted
+from webshop.orders.refunds import COUNTED
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def init_app(app):
     """Subscribe to the domain's events (once per process; blinker ignores repeats)."""
     events.order_changed.connect(_on_order_changed)
     events.password_reset_requested.connect(_on_password_reset_requested)
-    refund_counted.connect(_on_refund_counted)
+    events.refund_counted.connect(_on_refund_counted)
 
 
 def _on_order_changed(order, status, notify_customer=True):

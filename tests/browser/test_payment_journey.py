@@ -40,6 +40,9 @@ def test_cancel_on_the_payment_page_returns_to_an_intact_cart(live_server, page,
     page.get_by_role("button", name="Place order and pay").click()
 
     page.get_by_role("link", name=re.compile("cancel", re.I)).click()
+    # The shop asks before it cancels: a link alone changes nothing.
+    expect(page.get_by_role("heading", name="Payment not completed")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Cancel the order")).click()
 
     expect(page).to_have_url(f"{live_server}/cart")
     expect(page.get_by_text("Payment cancelled")).to_be_visible()

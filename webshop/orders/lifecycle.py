@@ -32,10 +32,11 @@ TRANSITIONS = {
     "dispatched": {"delivered", "refunded"},
     "delivered": {"refunded"},
     "cancelled": set(),
-    # Back only when a refund Stripe had accepted fails (orders.refunds); staff are never
-    # offered a way out of "refunded" (orders.staff).
-    "refunded": {"paid", "dispatched", "delivered"},
+    "refunded": set(),
 }
+# The only way back: a refund Stripe had accepted fails later, and the order returns to
+# where it was (orders.refunds asks for it with `reversal=True`; nothing else can).
+REVERSALS = {"refunded": {"paid", "dispatched", "delivered"}}
 TIMESTAMPS = {
     "paid": "paid_at", "dispatched": "dispatched_at", "delivered": "delivered_at",
     "cancelled": "cancelled_at", "refunded": "refunded_at",
@@ -45,7 +46,8 @@ PAID_OR_LATER = {"paid", "dispatched", "delivered", "refunded"}
 
 def payments():
     """The payment provider the app factory registered (webshop.payments.gateway):
-    `close_checkout(session_id) -> paid?` and `refund(order_number, payment_intent_id) -> id`."""
+    `checkout_state(session_id)` and `close_checkout(session_id)` (a session's state as a
+    dict), and `refund(...)` (see orders.refunds)."""
     return current_app.extensions["webshop.payments"]
 
 
@@ -56,11 +58,12 @@ def locked(order_id):
     return lock_row(Order, order_id)
 
 
-def can_transition(order, to_status):
-    return to_status in TRANSITIONS[order.status]
+def can_transition(order, to_status, reversal=False):
+    return to_status in (REVERSALS if reversal else TRANSITIONS).get(order.status, ())
 
 
-def transition(order, to_status, actor=None, note="", restock=False, notify=True, **changes):
+def transition(order, to_status, actor=None, note="", restock=False, notify=True,
+               reversal=False, **changes):
     """The one place an order's status changes, inside the caller's unit of work.
 
     Checks the table, stamps the time, writes the audit log, releases stock when a
@@ -68,7 +71,7 @@ def transition(order, to_status, actor=None, note="", restock=False, notify=True
     change (the customer's email is queued in the same transaction unless `notify` is
     False). The caller holds the row lock (`locked`) and commits.
     """
-    if not can_transition(order, to_status):
+    if not can_transition(order, to_status, reversal):
         raise InvalidTransition(order, to_status)
     before = {"status": order.status, **{k: getattr(order, k) for k in changes}}
     # Compare-and-set: a second process that read the same status loses here, also on

@@ -27,7 +27,7 @@ back. The rules:
   Stripe's failed and canceled are final, while a row the shop marked failed (no Stripe
   id: it never heard back) takes whatever Stripe later says.
 - When a refund first counts (pending or succeeded) its chosen lines go back in stock if
-  staff asked, and `refund_counted` is sent (the customer's email, once per refund).
+  staff asked, and `events.refund_counted` is sent (the customer's email, once per refund).
 - Order.amount_refunded is the sum of pending and succeeded rows, recomputed under the
   order's row lock after every change. Reaching the total makes the order "refunded"
   (through `transition`); partial refunds leave the status as it is. A refund that
@@ -37,10 +37,9 @@ back. The rules:
 import logging
 from datetime import timedelta
 
-from blinker import Namespace
 from sqlalchemy import func, select, update
 
-from webshop import catalog
+from webshop import catalog, events
 from webshop.extensions import db
 from webshop.models import ProductVariant, utcnow
 from webshop.models.audit import record
@@ -60,8 +59,6 @@ RANK = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3
 STALE_REQUEST = timedelta(minutes=10)
 REFUNDABLE = ("paid", "dispatched", "delivered")
 
-# sender: the Refund, the first time it counts; notifications emails the customer.
-refund_counted = Namespace().signal("refund-counted")
 
 
 class RefundInputError(OrderError):
@@ -319,7 +316,7 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
                note=f"{money} refunded" + (" in the Stripe Dashboard." if refund.source == "stripe"
                                            else " through Stripe."))
         if announce:
-            refund_counted.send(refund)
+            events.refund_counted.send(refund)
     elif status in FINAL:
         record(db.session, f"order.refund_{status}", "order", order.id, actor=actor,
                after={"refund": refund.id, "stripe_refund": refund.stripe_refund_id},
@@ -364,7 +361,7 @@ def _settle(order, actor=None):
         back = ("delivered" if order.delivered_at else
                 "dispatched" if order.dispatched_at else "paid")
         stamp = getattr(order, TIMESTAMPS[back])
-        transition(order, back, actor=actor, notify=False,
+        transition(order, back, actor=actor, notify=False, reversal=True,
                    note=f"A refund failed: {money} of the order is refunded, not all of it.")
         setattr(order, TIMESTAMPS[back], stamp)  # when it really became that
         order.refunded_at = None
