@@ -237,3 +237,41 @@ def test_a_failed_refund_flags_the_order_and_does_not_leave_it_refunded(shop, db
     assert (row.status, row.failure_reason) == ("failed", "expired_or_canceled_card")
     body = page(admin_client.get(f"/admin/orders/{order.id}"))
     assert "expired or canceled card" in body and "/refund" in body  # may be tried again
+
+
+def test_a_refund_retried_after_stripe_failed_is_a_new_attempt(shop, db, admin_client, settings):
+    """Idempotency keys are per attempt: the retry is not answered with the first error."""
+    order, _ = paid_order(shop, db)
+    with settings(STRIPE_API_BASE="http://127.0.0.1:9/_sandbox/stripe"):  # Stripe unreachable
+        failed = refund(admin_client, order, amount="10.00")
+    assert failed.status_code >= 400 and "Stripe" in page(failed)
+    assert [r.status for r in rows(db, order)] == ["failed"]
+
+    retried = refund(admin_client, order, amount="10.00")
+
+    assert retried.status_code == 200, page(retried)[:300]
+    assert [r.status for r in rows(db, order)] == ["failed", "succeeded"]
+    assert fresh(db, Order, order.id).amount_refunded == 1000
+
+
+def test_no_transaction_is_open_while_stripe_is_called(shop, db, admin_client, monkeypatch):
+    """Checkout, payment, refund, cancel and reconciliation: every call to Stripe is made
+    with the caller's database session outside any transaction (so no row lock either)."""
+    from webshop.payments.sandbox import transport
+
+    seen, real = [], transport.call_app
+
+    def spy(app, method, url, *args, **kwargs):
+        if "/v1/" in url:
+            seen.append((method, url.split("/v1/")[1], _db.session().in_transaction()))
+        return real(app, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(transport, "call_app", spy)
+    order, _ = paid_order(shop, db)
+    refund(admin_client, order, amount="5.00")
+    other, _ = check_out(shop, make_product("Cup", stock=3))
+    orders.cancel(other.id)
+
+    calls = {(method, path.split("/")[0]) for method, path, _ in seen}
+    assert {("post", "checkout"), ("post", "refunds")} <= calls, seen
+    assert not [call for call in seen if call[2]], seen

@@ -172,11 +172,13 @@ def request_refund(order_id, amount=None, lines=None, restock=False, reason="", 
     record(db.session, "order.refund_requested", "order", order.id, actor=actor,
            after={"refund": refund.id, "amount": amount, "lines": lines,
                   "restock": bool(restock)}, note=refund.reason)
+    # Read now: after the commit a read of the (expired) objects would open a transaction.
     number, intent, refund_id = order.number, order.stripe_payment_intent_id, refund.id
+    reason = refund.reason
     db.session.commit()
 
     try:  # no transaction is open here
-        answer = payments().refund(number, intent, amount, refund_id, reason=refund.reason)
+        answer = payments().refund(number, intent, amount, refund_id, reason=reason)
     except PaymentError as error:
         _not_accepted(order_id, refund_id, str(error), actor)
         raise
