@@ -60,7 +60,6 @@ STALE_REQUEST = timedelta(minutes=10)
 REFUNDABLE = ("paid", "dispatched", "delivered")
 
 
-
 class RefundInputError(OrderError):
     """An amount or a choice of lines that cannot be refunded; str(error) says why."""
 
