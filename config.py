@@ -84,7 +84,8 @@ class Config:
     STRIPE_PAYMENT_METHOD_TYPES = tuple(
         env("STRIPE_PAYMENT_METHOD_TYPES", "card").replace(" ", "").split(","))
     PAYMENT_PROCESSING_DAYS = env_int("PAYMENT_PROCESSING_DAYS", 14)
-    # Where the sandbox delivers its webhooks (default: BASE_URL + /webhooks/stripe).
+    # Where the sandbox delivers its webhooks over HTTP; unset, it hands them to this app
+    # in-process (a sandbox served by another process sets it to the shop's endpoint).
     STRIPE_SANDBOX_WEBHOOK_URL = env("STRIPE_SANDBOX_WEBHOOK_URL")
     # The sandbox retries a failed webhook delivery after these many seconds, as Stripe does.
     STRIPE_SANDBOX_RETRY_DELAYS = (1, 2, 4, 8, 16, 32)

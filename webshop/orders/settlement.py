@@ -78,16 +78,17 @@ def close_checkout(order_id, even_if_processing=False):
     The open session is expired at Stripe. If Stripe says it was paid, or a delayed
     payment is on its way, that is recorded and PaidMeanwhile raised: the order is not
     cancelled (unless `even_if_processing`, for a delayed payment past its deadline).
+    Returns the session's state (None if the order had no payment page to close).
     """
     session_id = _pending_session(order_id)
     if session_id is None:
-        return
+        return None
     state = payments().close_checkout(session_id)
     if state["status"] != "complete":
-        return
+        return state
     outcome = settle(order_id, state)
     if outcome == "processing" and even_if_processing:
-        return
+        return state
     raise PaidMeanwhile(db.session.get(Order, order_id))
 
 
@@ -97,7 +98,11 @@ def cancel(order_id, actor=None, reason="", even_if_processing=False):
     An open payment page is closed first (`close_checkout`); an order that turns out
     to be paid is marked paid instead and PaidMeanwhile raised.
     """
-    close_checkout(order_id, even_if_processing=even_if_processing)
+    state = close_checkout(order_id, even_if_processing=even_if_processing)
+    order = locked(order_id)
+    if order.status == "cancelled" and state is not None and state["status"] == "expired":
+        db.session.rollback()  # the expired session's own event got here first: done
+        return order
     return _change(order_id, "cancelled", actor=actor, note=reason)
 
 

@@ -280,7 +280,7 @@ def _debit_message(session, status):
 
 
 def _back_url(session):
-    return session.get("cancel_url") or current_app.config["BASE_URL"]
+    return session.get("cancel_url") or current_app.config["BASE_URL"] or request.host_url
 
 
 def _message(status, title, text, link=None, session=None):
