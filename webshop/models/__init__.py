@@ -6,10 +6,10 @@ from webshop.models.catalog import Category, Product, ProductImage, ProductVaria
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
-from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, User
+from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
     "AuditLog", "Cart", "CartItem", "OutboxMessage", "REFUND_STATUSES", "Refund", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
-    "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
+    "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
 ]

@@ -17,7 +17,10 @@ from webshop.models.base import created_at_column
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "enqueued_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "enqueued_at", "id"),
+        Index("ix_outbox_unfinished", "completed_at", "enqueued_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The job function's dotted path and its (JSON) arguments.
@@ -25,6 +28,9 @@ class OutboxMessage(db.Model):
     args: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = created_at_column()
     enqueued_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # Set when the job has finished (not when Redis took it): until then the relay may
+    # hand it over again.
+    completed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -124,3 +124,19 @@ class Address(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
     customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+
+class LoginSession(db.Model):
+    """One signed-in browser: the server's half of a login, so it can be ended.
+
+    The browser's cookie (and the remember cookie) carries a random token; only its
+    SHA-256 is stored here. Logging out deletes the row; a password change or reset
+    deletes every other row of the user, so copied cookies stop working at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = created_at_column()
