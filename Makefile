@@ -8,8 +8,9 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 FLASK      := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+CLUSTER_ARGS ?=
 
-.PHONY: venv run test services browser bench clean
+.PHONY: venv run test services browser nginx cluster bench clean
 
 # Create the virtualenv once; reinstall only when requirements.txt is newer than the stamp.
 venv: $(STAMP)
@@ -27,29 +28,25 @@ run: venv
 	WEBSHOP_ENV=development $(FLASK) seed-demo
 	WEBSHOP_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: venv services browser
+test: venv services browser nginx
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, started (or installed) if needed.
 services:
 	bash scripts/services.sh
 
-# Debian's Chromium at /usr/bin/chromium for the browser tests (never `playwright install`).
+# Debian's Chromium for the browser tests (never `playwright install`), and Debian's nginx
+# for the load balancer (`make cluster`, the failover test).
 browser:
-	@if [ -x /usr/bin/chromium ]; then \
-		echo "browser: /usr/bin/chromium is present"; \
-	else \
-		if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
-		elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
-		else \
-			echo "browser: /usr/bin/chromium is missing and this user cannot install it;" >&2; \
-			echo "         as root run: apt-get update && apt-get install -y chromium" >&2; \
-			exit 1; \
-		fi; \
-		echo "browser: installing Debian's chromium with apt-get"; \
-		$$SUDO apt-get update && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-	fi
+	@bash scripts/need.sh /usr/bin/chromium chromium
+
+nginx:
+	@bash scripts/need.sh /usr/sbin/nginx nginx
+
+# nginx in front of 2 gunicorn instances and a worker on http://127.0.0.1:8080, against the
+# local PostgreSQL and Redis (scripts/cluster.py --help for more instances or another port).
+cluster: venv services nginx
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
 
 bench: venv services
 	$(BIN)/python scripts/bench.py
