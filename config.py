@@ -139,6 +139,9 @@ class Config:
     RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 30)
 
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Where the static files are copied under content-hashed names, with their gzip and
+    # brotli versions (webshop.web.static_files); nginx or a CDN may serve it directly.
+    STATIC_BUILD_DIR = env("STATIC_BUILD_DIR", str(INSTANCE_DIR / "static"))
     MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 5 * 1024 * 1024)
     # Requests larger than this are refused (413) before anything is written to disk.
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES + 1024 * 1024

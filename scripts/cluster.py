@@ -68,6 +68,8 @@ class Cluster:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env.setdefault("BASE_URL", self.url)
+        # The instances build the hashed, compressed static files here; nginx serves them.
+        self.env.setdefault("STATIC_BUILD_DIR", str(self.run_dir / "static"))
         self.web_ports = [free_port() for _ in range(web)]
         self.worker_count, self.threads, self.access_log = workers, threads, access_log
         self.web, self.workers, self.nginx = [], [], None
@@ -111,7 +113,7 @@ class Cluster:
             "@ACCESS_LOG@": str(self.run_dir / "access.log") if self.access_log else "off",
             "@SERVERS@": servers,
             "@LISTEN@": f"127.0.0.1:{self.port}",
-            "@STATIC@": str(ROOT / "webshop" / "static"),
+            "@STATIC@": self.env["STATIC_BUILD_DIR"],
             "@MEDIA@": self.env.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads")),
         }
         text = NGINX_TEMPLATE.read_text()

@@ -58,10 +58,11 @@ def create_app(test_config=None):
     app.register_blueprint(payments_bp)
 
     from webshop import ops
-    from webshop.web import error_pages, templating
+    from webshop.web import error_pages, static_files, templating
     ops.init_app(app)
     error_pages.init_app(app)
     templating.init_app(app)
+    static_files.init_app(app)  # hashed, compressed, immutable /static (WhiteNoise)
 
     from webshop.cli import register_cli
     register_cli(app)
