@@ -36,6 +36,10 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret")
     SHOP_NAME = env("SHOP_NAME", "Webshop")
+    # Logs: one line per record on stderr, "text" or "json" (production's default), each
+    # with its request id (webshop.logs).
+    LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+    LOG_FORMAT = env("LOG_FORMAT", "text")
     SHOP_CURRENCY = env("SHOP_CURRENCY", "EUR").upper()
     # The shop's public address, for links in emails (sent outside any request). Unset in
     # development: pages and the Stripe sandbox use the address they are served on, and
@@ -197,6 +201,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    LOG_FORMAT = env("LOG_FORMAT", "json")
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BASE_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

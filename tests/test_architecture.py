@@ -20,7 +20,7 @@ LAYERS = {
     "webshop.extensions": FOUNDATION, "webshop.money": FOUNDATION,
     "webshop.validation": FOUNDATION, "webshop.pagination": FOUNDATION,
     "webshop.safe_cache": FOUNDATION, "webshop.events": FOUNDATION,
-    "webshop.media": FOUNDATION, "webshop.mail": FOUNDATION,
+    "webshop.media": FOUNDATION, "webshop.mail": FOUNDATION, "webshop.logs": FOUNDATION,
     "webshop.models": MODELS, "webshop.outbox": MODELS,
     "webshop.catalog": DOMAIN, "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,

@@ -16,7 +16,8 @@ def create_app(test_config=None):
     _derive_settings(app)
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
 
-    from webshop import models  # noqa: F401  (registers the tables)
+    from webshop import logs, models  # noqa: F401  (models registers the tables)
+    logs.init_app(app)  # JSON lines with a request id, from the first before_request on
     from webshop.extensions import cache, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
