@@ -36,10 +36,6 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY", "dev-only-not-secret")
     SHOP_NAME = env("SHOP_NAME", "Webshop")
-    # Logs: one line per record on stderr, "text" or "json" (production's default), each
-    # with its request id (webshop.logs).
-    LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
-    LOG_FORMAT = env("LOG_FORMAT", "text")
     SHOP_CURRENCY = env("SHOP_CURRENCY", "EUR").upper()
     # The shop's public address, for links in emails (sent outside any request). Unset in
     # development: pages and the Stripe sandbox use the address they are served on, and
@@ -121,11 +117,27 @@ class Config:
     # Periodic tasks the worker schedules, and how often (seconds).
     JOB_SCHEDULE = {"expire-reservations": 120, "relay-outbox": 60}
 
-    # Accounts: how long a password reset link works, and the rate limits per address.
+    # Accounts: how long a password reset link and a registration link work (seconds).
     PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
-    RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "10/minute;50/hour")
+    REGISTRATION_LINK_MAX_AGE = env_int("REGISTRATION_LINK_MAX_AGE", 24 * 3600)
+    # Rate limits ("N/period;..."), each per client address and per account (the email
+    # typed, whether or not it has one). Logins count failed attempts only; registration
+    # and password-reset requests count every request (each may send an email).
+    RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "30/15 minutes;100/day")
+    RATELIMIT_LOGIN_ACCOUNT = env("RATELIMIT_LOGIN_ACCOUNT", "10/15 minutes;40/day")
     RATELIMIT_REGISTER = env("RATELIMIT_REGISTER", "5/minute;20/hour")
+    RATELIMIT_REGISTER_ACCOUNT = env("RATELIMIT_REGISTER_ACCOUNT", "3/hour;10/day")
     RATELIMIT_PASSWORD_FORGOT = env("RATELIMIT_PASSWORD_FORGOT", "5/minute;20/hour")
+    RATELIMIT_PASSWORD_FORGOT_ACCOUNT = env("RATELIMIT_PASSWORD_FORGOT_ACCOUNT", "3/hour;10/day")
+    # How many reverse proxies (load balancer, nginx) stand in front of the app and set
+    # X-Forwarded-For/-Proto: the client address is taken that many hops back. 0 (the
+    # default) trusts no such header: the app is reached directly.
+    TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+    # A login (one browser) ends after this many seconds unused; its last use is written
+    # at most every LOGIN_SESSION_TOUCH_AFTER seconds. "Keep me logged in" lasts as long.
+    LOGIN_SESSION_MAX_IDLE = env_int("LOGIN_SESSION_MAX_IDLE", 30 * 24 * 3600)
+    LOGIN_SESSION_TOUCH_AFTER = env_int("LOGIN_SESSION_TOUCH_AFTER", 300)
+    REMEMBER_COOKIE_DURATION = LOGIN_SESSION_MAX_IDLE
 
     # Checkout. Prices include VAT; TAX_RATE_PERCENT says how much of a total is VAT.
     SHIPPING_METHODS = {
@@ -151,7 +163,8 @@ class Config:
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES + 1024 * 1024
     PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
     LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
-    # The password `flask seed-demo` gives the demo staff account when it creates it.
+    # The password `flask seed-demo` gives the demo staff account when it creates it
+    # (published in the README: the command refuses to run in production).
     DEMO_STAFF_PASSWORD = env("DEMO_STAFF_PASSWORD", "staff-demo-password")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -201,7 +214,6 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    LOG_FORMAT = env("LOG_FORMAT", "json")
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BASE_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

@@ -1,11 +1,12 @@
-"""Customer accounts: registering, logging in and out, the saved address and order
-history, over HTTP against PostgreSQL (and the accounts domain directly). Passwords:
-test_passwords.py."""
+"""Customer accounts: logging in and out, the saved address and order history, over HTTP
+against PostgreSQL (and the accounts domain directly). Registering: test_registration.py;
+passwords: test_passwords.py; logins that can be ended: test_sessions.py; rate limits:
+test_login_throttling.py."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.factories import PASSWORD, make_order, make_user, register_customer
+from tests.factories import make_order, make_user, register_customer
 from tests.helpers import csrf_token, login
 from webshop import accounts
 from webshop.pagination import PageOutOfRange
@@ -15,87 +16,9 @@ from webshop.models import Address, Customer, User
 QUERY_BUDGET = 5
 
 
-def register(client, email="new@example.com", password=PASSWORD, confirm=None, name="Ada Lovelace"):
-    token = csrf_token(client, "/register")
-    return client.post("/register", data={
-        "csrf_token": token, "email": email, "name": name,
-        "password": password, "confirm": password if confirm is None else confirm,
-    })
-
-
 def logged_in_user_id(client):
     with client.session_transaction() as session:
         return session.get("_user_id")
-
-
-# --- registering ---------------------------------------------------------------------
-
-def test_registering_creates_a_customer_and_logs_them_in(client, db):
-    response = register(client, email="Ada@Example.com")
-
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
-    user = db.session.scalar(db.select(User))
-    assert user.email == "ada@example.com" and user.role == "customer"
-    customer = db.session.scalar(db.select(Customer))
-    assert (customer.user_id, customer.email, customer.name) == (user.id, "ada@example.com", "Ada Lovelace")
-    assert logged_in_user_id(client) == str(user.id)
-    page = client.get("/account").get_data(as_text=True)
-    assert "Welcome! Your account is ready." in page
-    assert "ada@example.com" in page
-
-
-@pytest.mark.parametrize("email", ["ada@example.com", "ADA@example.COM"])
-def test_a_taken_email_in_any_case_is_refused_on_the_form(client, db, email):
-    register_customer(email="ada@example.com")
-
-    response = register(client, email=email)
-
-    assert response.status_code == 422
-    assert "already an account with this email" in response.get_data(as_text=True)
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 1
-    assert logged_in_user_id(client) is None
-
-
-def test_register_domain_turns_a_racing_duplicate_into_an_account_error(db, monkeypatch):
-    register_customer(email="ada@example.com")
-    # The other request's row lands between our check and our insert.
-    real_scalar = db.session.scalar
-    monkeypatch.setattr(db.session, "scalar", lambda *a, **k: None)
-    try:
-        with pytest.raises(accounts.AccountError, match="already an account"):
-            accounts.register("ada@example.com", PASSWORD, "Ada")
-    finally:
-        monkeypatch.setattr(db.session, "scalar", real_scalar)
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 1
-
-
-@pytest.mark.parametrize("password, confirm, message", [
-    ("short", "short", "at least 10 characters"),
-    (PASSWORD, PASSWORD + "x", "The two passwords do not match."),
-])
-def test_a_weak_or_mistyped_password_is_refused_next_to_the_field(client, db, password, confirm, message):
-    response = register(client, password=password, confirm=confirm)
-
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert message in html
-    assert 'class="field-error"' in html
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
-
-
-def test_register_needs_a_csrf_token(client, db):
-    response = client.post("/register", data={
-        "email": "a@example.com", "name": "A", "password": PASSWORD, "confirm": PASSWORD,
-    })
-    assert response.status_code == 400
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
-
-
-def test_register_is_rate_limited(client, db):
-    for i in range(5):
-        assert register(client, email=f"user{i}@example.com", password="short").status_code == 422
-    assert register(client, email="last@example.com").status_code == 429
 
 
 # --- logging in and out -------------------------------------------------------------
@@ -115,14 +38,6 @@ def test_login_goes_back_to_the_page_that_asked_for_it(client, db):
     response = login(client, next_url="/account/orders")
     assert response.status_code == 303
     assert response.headers["Location"] == "/account/orders"
-
-
-def test_login_is_rate_limited_after_ten_bad_attempts(client, db):
-    make_user()
-    for _ in range(10):
-        assert login(client, password="wrong password").status_code == 422
-    assert login(client).status_code == 429
-    assert logged_in_user_id(client) is None
 
 
 def test_logout_is_post_only_and_needs_csrf(client, db):
@@ -151,7 +66,7 @@ def test_without_remember_me_there_is_no_remember_cookie(client, db):
     assert client.get_cookie("remember_token") is None
 
 
-def test_login_and_register_call_the_cart_glue(client, db, monkeypatch):
+def test_login_and_logout_call_the_cart_glue(client, db, monkeypatch):
     from webshop.web import cart_session
     seen = []
     monkeypatch.setattr(cart_session, "after_login", lambda user: seen.append(("in", user.email)))
@@ -160,9 +75,8 @@ def test_login_and_register_call_the_cart_glue(client, db, monkeypatch):
 
     login(client)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
-    register(client, email="new@example.com")
 
-    assert seen == [("in", "shopper@example.com"), ("out", None), ("in", "new@example.com")]
+    assert seen == [("in", "shopper@example.com"), ("out", None)]
 
 
 # --- saved address ------------------------------------------------------------------

@@ -1,10 +1,14 @@
-"""Operator commands: seed-demo, create-admin; and configuration refusing bad set-ups."""
+"""Operator commands: seed-demo (never in production), create-admin (the one password
+rule); and configuration refusing bad set-ups."""
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
-from webshop.models import Category, Product, ProductImage, ProductVariant, User
+from tests.factories import make_user
+from tests.helpers import login
+from webshop.models import Category, LoginSession, Product, ProductImage, ProductVariant, User
 
 
 def counts(db):
@@ -55,8 +59,49 @@ def test_create_admin_refuses_bad_input_without_a_traceback(app, db):
     short = runner.invoke(args=["create-admin", "a@example.com"], env={"ADMIN_PASSWORD": "short"})
 
     assert bad_email.exit_code != 0 and "Traceback" not in bad_email.output
-    assert short.exit_code != 0 and "at least 8" in short.output
+    assert short.exit_code != 0 and "at least 10" in short.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("8chars!!", "at least 10 characters"),  # the old minimum of create-admin
+    ("password12", "most common"),
+    ("1234567890", "most common"),
+    ("aaaaaaaaaaaa", "harder to guess"),
+    ("boss@example.com", "your email address"),
+    ("webshop-boss", "your email address, your name or the shop's name"),
+])
+def test_create_admin_applies_the_same_password_rule_as_everywhere(app, db, password, reason):
+    result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.com"],
+                                          env={"ADMIN_PASSWORD": password})
+
+    assert result.exit_code != 0 and reason in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_admin_on_an_existing_account_ends_its_logins(app, db, client):
+    make_user("boss@example.com", role="staff")
+    login(client, "boss@example.com")
+    assert client.get("/admin/").status_code == 200
+
+    result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.com"],
+                                          env={"ADMIN_PASSWORD": "a new long passphrase"})
+
+    assert result.exit_code == 0, result.output
+    assert "every login of it ended" in result.output
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
+    assert client.get("/admin/").status_code == 302  # to the login page
+
+
+def test_seed_demo_refuses_to_run_in_production(app, db, settings):
+    settings(ENV_NAME="production")
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code != 0 and "does not run in production" in result.output
+    assert "Traceback" not in result.output
+    assert counts(db) == {"Category": 0, "Product": 0, "ProductVariant": 0, "ProductImage": 0,
+                          "User": 0}
 
 
 def test_production_refuses_to_start_without_its_services():

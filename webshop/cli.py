@@ -8,14 +8,18 @@ from sqlalchemy import select
 
 from webshop.extensions import db
 
-MIN_PASSWORD_LENGTH = 8
-
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Load the demo catalogue and a staff user (safe to run again)."""
+    """Load the demo catalogue and a staff user (safe to run again). Not in production:
+    the staff account's password is published."""
     from webshop.demo.seed import seed_demo
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "seed-demo does not run in production (WEBSHOP_ENV=production): it creates a "
+            "staff account whose password is published. Use create-admin instead.")
 
     counts = seed_demo(db.session, current_app.config["UPLOAD_DIR"],
                        current_app.config["SHOP_CURRENCY"])
@@ -44,6 +48,7 @@ def create_admin_command(email, role, password):
 
     The password is asked for twice, or read from ADMIN_PASSWORD without asking.
     """
+    from webshop import accounts
     from webshop.models import User
     from webshop.models.users import normalize_email
 
@@ -51,10 +56,9 @@ def create_admin_command(email, role, password):
         email = normalize_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise click.BadParameter(str(exc), param_hint="EMAIL") from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
-        )
+    problem = accounts.password_problem(password, email)
+    if problem:  # the same rule as everywhere else
+        raise click.ClickException(problem)
 
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -63,10 +67,10 @@ def create_admin_command(email, role, password):
     else:
         previous = user.role
         user.role = role
-        user.set_password(password)
+        accounts.set_password_everywhere(user, password)
         user.active = True
         message = (f"Updated existing account {email}: role {previous} -> {role}, "
-                   "password changed, account active.")
+                   "password changed (every login of it ended), account active.")
     db.session.commit()
     click.echo(message)
 

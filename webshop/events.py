@@ -13,5 +13,10 @@ _events = Namespace()
 order_changed = _events.signal("order-changed")
 # sender: the user who asked for a password reset link.
 password_reset_requested = _events.signal("password-reset-requested")
+# sender: an email address someone typed into the registration or forgotten-password
+# form (normalized; it may or may not have an account); kwargs: purpose, "register" or
+# "password-reset". The subscriber looks the account up later, outside the request, so
+# the request's answer and timing never tell whether the address has one.
+account_email_requested = _events.signal("account-email-requested")
 # sender: a Refund, the first time it counts towards its order (pending or succeeded).
 refund_counted = _events.signal("refund-counted")

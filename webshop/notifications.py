@@ -51,6 +51,11 @@ REFUND_SUBJECTS = {
     True: "A partial refund for your order {number}",
 }
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
+# What registration mails: a link to finish, or (the address has an account) a note.
+REGISTRATION_SUBJECTS = {
+    "registration_link": "Finish creating your {shop} account",
+    "account_exists": "You already have a {shop} account",
+}
 
 
 def init_app(app):
@@ -58,6 +63,7 @@ def init_app(app):
     events.order_changed.connect(_on_order_changed)
     events.password_reset_requested.connect(_on_password_reset_requested)
     events.refund_counted.connect(_on_refund_counted)
+    events.account_email_requested.connect(_on_account_email_requested)
 
 
 def _on_order_changed(order, status, notify_customer=True):
@@ -71,6 +77,12 @@ def _on_refund_counted(refund):
 
 def _on_password_reset_requested(user):
     notify_password_reset(user)
+
+
+def _on_account_email_requested(email, purpose):
+    if purpose not in ("register", "password-reset"):
+        raise ValueError(f"unknown account email {purpose!r}")
+    outbox.enqueue("webshop.notifications.send_account_email", purpose, email)
 
 
 # --- writing to the outbox (inside the caller's unit of work; no commit) --------------------
@@ -172,6 +184,42 @@ def send_password_reset(user_id, token=None):
     )
     db.session.rollback()  # nothing to keep; don't hold a transaction while talking SMTP
     mail.send(message, "password_reset", user_id)
+    return "sent"
+
+
+def send_account_email(purpose, email):
+    """The email a registration or forgotten-password form asked for, decided now (the
+    request never looked the address up): "password-reset" mails a reset link to an
+    active account, else nothing; "register" mails a link to finish registering, or
+    the existing account's owner a note with links to log in and reset the password.
+    Each request its own mail (no dedupe; the forms are rate-limited per address).
+    """
+    user = db.session.scalar(select(User).where(User.email == email))
+    if purpose == "password-reset":
+        if user is None or not user.active:
+            log.info("password reset not sent: no active account for that address")
+            db.session.rollback()
+            return "skipped"
+        return send_password_reset(user.id)
+    if purpose != "register":
+        raise ValueError(f"unknown account email {purpose!r}")
+    kind = "registration_link" if user is None else "account_exists"
+    context = {
+        "email": email,
+        "register_url": absolute_url("auth.register_finish",
+                                     token=accounts.registration_token(email)),
+        "valid_hours": max(current_app.config["REGISTRATION_LINK_MAX_AGE"] // 3600, 1),
+        "login_url": absolute_url("auth.login"),
+        "forgot_url": absolute_url("auth.password_forgot"),
+    }
+    subject = REGISTRATION_SUBJECTS[kind].format(shop=current_app.config["SHOP_NAME"])
+    message = mail.build_message(
+        email, subject,
+        render_template(f"email/{kind}.txt", subject=subject, **context),
+        render_template(f"email/{kind}.html", subject=subject, **context),
+    )
+    db.session.rollback()  # nothing to keep; don't hold a transaction while talking SMTP
+    mail.send(message, kind, user.id if user is not None else "new")
     return "sent"
 
 

@@ -20,8 +20,13 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me logged in")
 
 
-class RegisterForm(FlaskForm):
+class RegistrationRequestForm(FlaskForm):
+    """Registration, step 1: the address the link to finish goes to."""
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class RegistrationForm(FlaskForm):
+    """Registration, step 2 (from the emailed link): name and password."""
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     password = PasswordField("Password", validators=new_password_validators())
     confirm = PasswordField("Repeat the password", validators=[

@@ -1,66 +1,104 @@
-"""Accounts over HTTP: register, log in and out, the account page, order history,
+"""Accounts over HTTP: register (two steps), log in and out, the account page, order history,
 password change and reset, and the saved shipping address. Routes parse, call the accounts
 domain (webshop.accounts), and render.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from webshop import accounts
+from webshop.auth import logins
 from webshop.auth.blueprint import bp
 from webshop.auth.forms import (
-    LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegisterForm,
+    LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegistrationForm,
+    RegistrationRequestForm,
 )
 from webshop.pagination import PageOutOfRange, page_number
-from webshop.web import cart_session, ratelimit
+from webshop.web import ratelimit
 from webshop.web.forms import AddressForm, form_page, safe_next, show_error
 
 RECENT_ORDERS = 5
 ORDERS_PER_PAGE = 20
 RESET_LINK_SENT = ("If an account exists for that address, we have sent a link to choose a new "
                    "password. It works for an hour; check your spam folder if it does not arrive.")
+REGISTRATION_LINK_SENT = ("Check your email: we have sent a link to finish creating your account "
+                          "(or, if the address already has one, how to log in). It works for a "
+                          "day; check your spam folder if it does not arrive.")
+LOGIN_FAILED = "That email and password do not match an account."
+
+
+def _throttle(scope):
+    """The per-address and per-account limits of a form that takes an email address."""
+    config = current_app.config
+    key = scope.upper().replace("-", "_")
+    return ratelimit.Throttle(scope, config[f"RATELIMIT_{key}"],
+                              config[f"RATELIMIT_{key}_ACCOUNT"], request.form.get("email"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """Registration, step 1. The answer is the same whether or not the address has an
+    account (that owner is emailed instead), so this page cannot tell who shops here."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
-    form = RegisterForm()
+    form = RegistrationRequestForm()
     if request.method == "POST":
-        ratelimit.limit("register", current_app.config["RATELIMIT_REGISTER"])
+        _throttle("register").hit()
+    if form.validate_on_submit():
+        accounts.request_registration(form.email.data)
+        flash(REGISTRATION_LINK_SENT, "success")
+        return redirect(url_for("auth.register"), 303)
+    return form_page("auth/register.html", form)
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def register_finish(token):
+    """Registration, step 2, from the emailed link: name and password, then logged in."""
+    email = accounts.email_for_registration_token(
+        token, current_app.config["REGISTRATION_LINK_MAX_AGE"])
+    if email is None:
+        return render_template("auth/register_finish.html", form=None, email=None), 400
+    if accounts.account_exists(email):  # they proved they own the address: they may know
+        return render_template("auth/register_finish.html", form=None, email=email)
+    form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(form.email.data, form.password.data, form.name.data)
+            user = accounts.register(email, form.password.data, form.name.data)
         except accounts.AccountError as error:
+            if error.field == "email":  # registered through another link meanwhile
+                return render_template("auth/register_finish.html", form=None, email=email)
             show_error(form, error)
         else:
-            login_user(user)
-            cart_session.after_login(user)
+            logins.log_in(user)
             flash("Welcome! Your account is ready.", "success")
             return redirect(url_for("auth.account"), 303)
-    return form_page("auth/register.html", form)
+    return form_page("auth/register_finish.html", form, email=email)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Failed attempts count per address and per account (the email typed, with or
+    without an account); either limit used up answers 429 before any password check."""
     form = LoginForm()
+    throttle = None
     if request.method == "POST":
-        ratelimit.limit("login", current_app.config["RATELIMIT_LOGIN"])
+        throttle = _throttle("login")
+        throttle.check()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
-            cart_session.after_login(user)
+            logins.log_in(user, remember=form.remember.data)
             default = url_for("admin.dashboard") if user.is_staff else url_for("shop.home")
             return redirect(safe_next(request.args.get("next"), default), 303)
-        form.password.errors.append("That email and password do not match an account.")
+        form.password.errors.append(LOGIN_FAILED)
+    if throttle is not None:
+        throttle.count()
     return form_page("auth/login.html", form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    cart_session.after_logout()
+    logins.log_out()
     flash("You are logged out.")
     return redirect(url_for("shop.home"), 303)
 
@@ -101,7 +139,8 @@ def password():
         except accounts.AccountError as error:
             show_error(form, error)
         else:
-            flash("Your password has been changed.", "success")
+            logins.log_in_again(current_user._get_current_object())
+            flash("Your password has been changed. Every other browser is logged out.", "success")
             return redirect(url_for("auth.account"), 303)
     return form_page("auth/password.html", form)
 
@@ -132,7 +171,7 @@ def password_forgot():
     account, so this page cannot be used to find out who shops here."""
     form = PasswordForgotForm()
     if request.method == "POST":
-        ratelimit.limit("password-forgot", current_app.config["RATELIMIT_PASSWORD_FORGOT"])
+        _throttle("password-forgot").hit()
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         flash(RESET_LINK_SENT, "success")
@@ -155,6 +194,7 @@ def password_reset(token):
                 return render_template("auth/password_reset.html", form=None), 400
             show_error(form, error)
         else:
-            flash("Your password has been changed. Log in with your new password.", "success")
+            flash("Your password has been changed, and every browser logged in to your account "
+                  "is logged out. Log in with your new password.", "success")
             return redirect(url_for("auth.login"), 303)
     return form_page("auth/password_reset.html", form, email=user.email)

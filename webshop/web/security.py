@@ -1,4 +1,6 @@
-"""Response headers that make the browser an ally: CSP without inline script, and friends."""
+"""Response headers that make the browser an ally (CSP without inline script, and
+friends), and the client's address seen through exactly the trusted proxies."""
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def content_security_policy(app):
@@ -17,7 +19,31 @@ def content_security_policy(app):
     ])
 
 
+class TrustedProxies:
+    """werkzeug's ProxyFix for TRUSTED_PROXY_HOPS proxies (read per request, so a test
+    can change it): X-Forwarded-For and -Proto are believed that many hops back, and
+    not at all with 0 (the default), where anyone could write them.
+
+    Rate limits, logs and audit entries then see the shopper's address, not the load
+    balancer's.
+    """
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app, self._fixes = app, wsgi_app, {}
+
+    def __call__(self, environ, start_response):
+        hops = int(self.app.config.get("TRUSTED_PROXY_HOPS") or 0)
+        if hops <= 0:
+            return self.wsgi_app(environ, start_response)
+        fix = self._fixes.get(hops)
+        if fix is None:
+            fix = self._fixes[hops] = ProxyFix(self.wsgi_app, x_for=hops, x_proto=hops)
+        return fix(environ, start_response)
+
+
 def init_app(app):
+    app.wsgi_app = TrustedProxies(app, app.wsgi_app)
+
     @app.after_request
     def set_security_headers(response):
         headers = response.headers
