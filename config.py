@@ -52,7 +52,13 @@ class Config:
     # No pre-ping: it costs a round trip per request; a dropped connection is replaced
     # after the one error it causes, and recycling keeps idle ones fresh.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    # Redis has two roles. REDIS_URL holds the cache and the rate-limit counters, which may
+    # be evicted (maxmemory-policy allkeys-lru is fine there). REDIS_QUEUE_URL holds the RQ
+    # queues, which must never be evicted (noeviction; the web and the worker warn at
+    # start-up otherwise); unset, the queues share REDIS_URL.
     REDIS_URL = env("REDIS_URL")
+    REDIS_QUEUE_URL = env("REDIS_QUEUE_URL")
+
 
     # The catalogue cache: Redis when there is one, otherwise this process's memory.
     CACHE_DEFAULT_TIMEOUT = env_int("CACHE_DEFAULT_TIMEOUT", 3600)
@@ -118,8 +124,26 @@ class Config:
     JOB_RELAY_AFTER = env_int("JOB_RELAY_AFTER", 60)  # the periodic relay leaves younger messages
     JOB_REDIS_TIMEOUT = float(env("JOB_REDIS_TIMEOUT", 2.0))
     JOB_MAX_INLINE_ATTEMPTS = 10  # embedded mode gives up on a job that keeps failing
-    # Periodic tasks the worker schedules, and how often (seconds).
-    JOB_SCHEDULE = {"expire-reservations": 120, "relay-outbox": 60}
+    # Periodic tasks the worker schedules, and how often (seconds; 0 turns one off).
+    JOB_SCHEDULE = {
+        "expire-reservations": env_int("JOB_EXPIRE_RESERVATIONS_EVERY", 120),
+        "relay-outbox": env_int("JOB_RELAY_OUTBOX_EVERY", 60),
+    }
+    # An outbox message is done when its job has finished, not when Redis took it: one
+    # handed over this many seconds ago and still not finished (Redis lost it: a restart
+    # without persistence, a flush, eviction, a worker dying as it took the job) is
+    # handed over again by the relay. Jobs still queued, running or waiting for a retry
+    # are left alone.
+    OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", 300)
+
+    # Who may read /metrics: a scraper sending "Authorization: Bearer <METRICS_TOKEN>",
+    # or one connecting from METRICS_ALLOW_FROM (comma-separated addresses or networks,
+    # e.g. "10.0.0.0/8,127.0.0.1"). Neither set: nobody. A request that came through a
+    # proxy the app does not trust (TRUSTED_PROXY_HOPS) never counts as coming from the
+    # proxy's address.
+    METRICS_TOKEN = env("METRICS_TOKEN")
+    METRICS_ALLOW_FROM = tuple(
+        part.strip() for part in env("METRICS_ALLOW_FROM", "").split(",") if part.strip())
 
     # Accounts: how long a password reset link and a registration link work (seconds).
     PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)

@@ -58,7 +58,9 @@ def test_embedded_mode_runs_the_job_after_commit_and_writes_an_eml_file(db, embe
     page = client.get(order_path(message))
     assert page.status_code == 200 and order.number in page.get_data(as_text=True)
     db.session.rollback()
-    assert db.session.scalar(select(OutboxMessage.enqueued_at)) is not None
+    message = db.session.scalar(select(OutboxMessage))
+    # Run in-process: handed over and done in one go.
+    assert message.enqueued_at is not None and message.completed_at == message.enqueued_at
     assert db.session.scalar(select(SentEmail.dedupe_key)) == f"order_confirmation:{order.id}"
 
 
@@ -94,14 +96,18 @@ def test_a_failed_send_in_embedded_mode_stays_in_the_outbox_until_the_relay(
 
     db.session.rollback()
     message = db.session.scalar(select(OutboxMessage))
-    assert (message.enqueued_at, message.attempts) == (None, 1)
+    assert (message.enqueued_at, message.completed_at, message.attempts) == (None, None, 1)
     assert db.session.scalar(select(SentEmail)) is None
+    from webshop import outbox
+    assert outbox.backlog()["unfinished"] == 1
 
     settings(MAIL_SERVER=None)  # mail works again
-    from webshop import outbox
     assert outbox.relay_pending(older_than_seconds=0) == 1
     [path] = eml_files(embedded)
     assert order.number in read_eml(path)["Subject"]
+    db.session.rollback()
+    assert db.session.get(OutboxMessage, message.id).completed_at is not None
+    assert outbox.backlog() == {"unfinished": 0, "waiting": 0, "oldest_age": 0.0}
 
 
 def test_order_email_over_smtp_sends_once_per_kind(app, db, smtp_sink):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import ROOT, free_port
 from tests.factories import make_order
+from tests.worker_helpers import children_of, wait_for
 from webshop import jobs, notifications, orders
 from webshop.outbox import redis_connection, relay_pending
 from webshop.models import Order, OutboxMessage, SentEmail, utcnow
@@ -119,10 +120,13 @@ def test_confirmation_email_is_sent_by_a_real_worker_exactly_once(db, redis_clie
     assert sent_count(db) == 1
     assert Job.fetch(f"outbox-{outbox(db)[0].id}", connection=redis_client).get_status() == "finished"
 
-    # Running the job yet again (any worker, any time) sends nothing more.
+    # Running the job yet again (any worker, any time) sends nothing more. (The worker
+    # has exited, and a job finishes only after the SMTP server took its message: what
+    # was sent has arrived.)
     assert jobs.run_in_app(SEND, "order_confirmation", order.id) == "duplicate"
-    time.sleep(0.2)
     assert len(smtp_sink.messages) == 1 and sent_count(db) == 1
+    # The message is done when the job finished, not when Redis took it.
+    assert outbox(db)[0].completed_at is not None
 
 
 def test_outbox_survives_a_redis_outage(settings, db, redis_client, smtp_sink, run_worker):
@@ -154,7 +158,10 @@ def test_a_failed_send_is_retried_after_its_backoff(db, redis_client, smtp_sink,
     assert job.get_status() == "scheduled" and job.retries_left == 4
     assert job_id in ScheduledJobRegistry("emails", connection=redis_client).get_job_ids()
     assert sent_count(db) == 0  # the failed attempt left no record behind
-    time.sleep(1.1)
+    assert outbox(db)[0].completed_at is None  # handed over, not done
+    scheduled = ScheduledJobRegistry("emails", connection=redis_client)
+    wait_for(lambda: job_id in scheduled.get_jobs_to_schedule(int(time.time())),
+             what="the retry to be due")
 
     run_worker()  # the scheduler enqueues the due retry; this time the server answers
 
@@ -204,20 +211,6 @@ class StallingSmtp:
             sock.close()
 
 
-def children_of(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry))
-    return kids
-
-
 def test_a_worker_killed_in_the_middle_of_a_job_is_retried_and_mails_once(
         settings, db, redis_client, smtp_server, smtp_sink, worker_env, run_worker):
     with settings(JOB_RETRY_INTERVALS=[0]):  # retried as soon as found abandoned
@@ -245,10 +238,8 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_retried_and_mails_once(
             worker.wait(10)
 
         started = StartedJobRegistry("emails", connection=redis_client)
-        deadline = time.monotonic() + 10
-        while job_id not in started.get_expired_job_ids() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert job_id in started.get_expired_job_ids()
+        wait_for(lambda: job_id in started.get_expired_job_ids(),
+                 what="the killed job's heartbeat to lapse")
         assert smtp_sink.messages == []
 
         # A new worker finds the abandoned job, retries it, and the mail goes out once.
@@ -260,9 +251,8 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_retried_and_mails_once(
     assert order.number in message["Subject"]
     job = Job.fetch(job_id, connection=redis_client)
     assert job.get_status() == "finished" and job.retries_left == 4
-    assert sent_count(db) == 1
+    assert sent_count(db) == 1 and outbox(db)[0].completed_at is not None
     run_worker()  # nothing left to do, nothing sent twice
-    time.sleep(0.2)
     assert len(smtp_sink.messages) == 1
 
 

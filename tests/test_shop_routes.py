@@ -215,15 +215,3 @@ def test_health_and_readiness(client, db):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.get_json()["checks"] == {"database": "ok", "redis": "ok"}
-
-
-def test_metrics_speak_prometheus_text(client, db):
-    from tests.factories import make_order
-    make_order(status="paid")
-    client.get("/")
-    response = client.get("/metrics")
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200 and response.mimetype == "text/plain"
-    assert 'webshop_orders{status="paid"} 1.0' in body
-    assert 'webshop_http_requests_total{endpoint="shop.home",method="GET",status="200"}' in body
-    assert "webshop_outbox_pending 0.0" in body

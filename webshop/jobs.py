@@ -1,10 +1,12 @@
 """Running jobs: the entry point RQ calls, and the periodic tasks the worker keeps scheduled.
 
 Every job runs through `run_in_app(path, *args)`, which calls the job function at the
-dotted path inside the app's context (the app the worker registered with `use_app`).
-Periodic tasks are scheduled one run at a time by `schedule_periodic`; each run
-schedules the next. What a job is, and how it gets from a commit to a queue, is the
-outbox's business (webshop.outbox).
+dotted path inside the app's context (the app the worker registered with `use_app`),
+and then records that the outbox message it stands for has finished (only then is the
+message done: until then the outbox may hand it over again). Periodic tasks are
+scheduled one run at a time by `schedule_periodic`; each run schedules the next, and the
+worker mends a chain Redis lost. What a job is, and how it gets from a commit to a
+queue, is the outbox's business (webshop.outbox).
 """
 import logging
 import os
@@ -44,14 +46,29 @@ def _job_app():
 
 
 def run_in_app(path, *args):
-    """What RQ runs: the job function at `path`, called inside the app's context."""
+    """What RQ runs: the job function at `path`, called inside the app's context; then,
+    for an outbox job, the message's finish is recorded (if that fails, so does the job,
+    and RQ runs it again)."""
     app = _job_app()
     with app.app_context():
         if _worker["pid"] is not None and _worker["pid"] != os.getpid():
             # A forked work-horse: never share the parent's pooled database connections.
             db.engine.dispose(close=False)
             _worker["pid"] = os.getpid()
-        return outbox.resolve(path)(*args)
+        result = outbox.resolve(path)(*args)
+        message = _outbox_message()
+        if message is not None:
+            outbox.complete(message)
+        return result
+
+
+def _outbox_message():
+    """The outbox message the running RQ job stands for (None outside RQ, or for
+    periodic and other jobs)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return outbox.message_id(job.id) if job is not None else None
 
 
 # --- periodic tasks (scheduled by the worker) -----------------------------------------------
@@ -73,13 +90,16 @@ def schedule_periodic(connection):
     Runs are identified by their time slot ("periodic-<name>-<slot>", slot = time //
     interval), and RQ refuses a second job with the same id, so several workers (and
     repeated calls) schedule each run once. Each run schedules the next; the worker
-    calls this at start-up and during its maintenance, which mends a broken chain.
+    calls this at start-up and every few seconds, which mends a chain broken (a Redis
+    that restarted empty, say) within that time. A task whose interval is 0 is off.
     """
     from rq import Queue
     from rq.exceptions import DuplicateJobError
 
     queue = Queue(outbox.DEFAULT_QUEUE, connection=connection)
     for name, interval in current_app.config["JOB_SCHEDULE"].items():
+        if not interval:
+            continue
         slot = int(time.time() // interval) + 1
         try:
             queue.enqueue_at(

@@ -3,17 +3,26 @@
 Request counts and latencies are kept per process (prometheus_client); the shop's own
 figures (orders by status, outbox backlog) are read from the database at scrape time,
 so they are the same whichever process answers.
+
+/metrics tells how the business goes (orders, backlog), so it answers only a scraper
+that sends the METRICS_TOKEN as a bearer token, or connects from METRICS_ALLOW_FROM;
+anyone else gets 403. An address counts only if it is the client's: a request carrying
+X-Forwarded-For or Forwarded that no trusted proxy (TRUSTED_PROXY_HOPS) resolved came
+through a proxy, and its address is the proxy's, which every visitor shares.
 """
+import hmac
+import ipaddress
 import time
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
 )
 from sqlalchemy import func, select, text
 
+from webshop import outbox
 from webshop.extensions import cache, db
-from webshop.models import Order, OutboxMessage
+from webshop.models import Order
 
 bp = Blueprint("ops", __name__)
 
@@ -24,6 +33,8 @@ LATENCY = Histogram("webshop_http_request_duration_seconds", "Time to answer a r
 
 
 def init_app(app):
+    _networks(app.config.get("METRICS_ALLOW_FROM"))  # a typo fails at start-up, not per scrape
+
     @app.before_request
     def start_timer():
         g.request_started = time.perf_counter()
@@ -38,8 +49,40 @@ def init_app(app):
         return response
 
 
+def _networks(allowed):
+    if isinstance(allowed, str):  # "10.0.0.0/8,127.0.0.1", as in the environment
+        allowed = [entry.strip() for entry in allowed.split(",") if entry.strip()]
+    try:
+        return [ipaddress.ip_network(entry, strict=False) for entry in allowed or ()]
+    except ValueError as exc:
+        raise RuntimeError(f"METRICS_ALLOW_FROM: {exc}") from None
+
+
+def may_scrape():
+    """Whether this request may read /metrics: the bearer token, or an allowed address."""
+    config = current_app.config
+    token = config.get("METRICS_TOKEN")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()):
+        return True
+    networks = _networks(config.get("METRICS_ALLOW_FROM"))
+    if not networks or not request.remote_addr:
+        return False
+    proxied = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if proxied and "werkzeug.proxy_fix.orig" not in request.environ:
+        return False  # remote_addr is an untrusted proxy's, not the client's
+    try:
+        address = ipaddress.ip_address(request.remote_addr)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
 @bp.get("/metrics")
 def metrics():
+    if not may_scrape():
+        abort(403, description="/metrics needs the metrics token or an allowed address.")
     shop = CollectorRegistry()
     orders = Gauge("webshop_orders", "Orders by status", ["status"], registry=shop)
     for status, count in db.session.execute(
@@ -49,10 +92,13 @@ def metrics():
     Gauge("webshop_orders_needing_attention", "Orders flagged for staff", registry=shop).set(
         db.session.scalar(select(func.count()).select_from(Order)
                           .where(Order.needs_attention.is_(True))))
+    backlog = outbox.backlog()
     Gauge("webshop_outbox_pending", "Side effects not yet handed to the queue",
-          registry=shop).set(db.session.scalar(
-              select(func.count()).select_from(OutboxMessage)
-              .where(OutboxMessage.enqueued_at.is_(None))))
+          registry=shop).set(backlog["waiting"])
+    Gauge("webshop_outbox_backlog", "Side effects whose job has not finished (waiting, "
+          "queued, running or retrying)", registry=shop).set(backlog["unfinished"])
+    Gauge("webshop_outbox_oldest_age_seconds", "Age of the oldest side effect whose job "
+          "has not finished (0 when none)", registry=shop).set(round(backlog["oldest_age"], 1))
     body = generate_latest(REGISTRY) + generate_latest(shop)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
 

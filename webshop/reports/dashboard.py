@@ -1,7 +1,8 @@
 """Figures for the admin dashboard: indexed aggregates over a bounded window, cached briefly.
 
 Revenue counts orders by the time they were paid (indexed), over the last 30 days at
-most, and only orders that were paid and not refunded.
+most, and only orders that were paid and not refunded. The outbox backlog (emails and
+other jobs not finished yet) shows whether the worker keeps up.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -9,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy import and_, func, select
 
-from webshop import safe_cache
+from webshop import outbox, safe_cache
 from webshop.extensions import db
 from webshop.models import Order, Product, ProductVariant, utcnow
 from webshop.models.orders import REVENUE_STATUSES
@@ -88,7 +89,18 @@ def _figures():
         "low_stock": [dict(row._mapping) for row in low_stock],
         "threshold": threshold,
         "chart": sales_chart([(d, *by_day.get(d, (0, 0))) for d in days]),
+        "outbox": outbox_backlog(),
     }
+
+
+def outbox_backlog():
+    """outbox.backlog(), with the oldest age in whole minutes and whether it is late:
+    older than OUTBOX_REDELIVER_AFTER, by when it should have been done or handed over
+    again (a worker down, mail failing, a job failing every time)."""
+    backlog = outbox.backlog()
+    late_after = max(current_app.config["OUTBOX_REDELIVER_AFTER"], 60)
+    return {**backlog, "oldest_minutes": int(backlog["oldest_age"] // 60),
+            "late": backlog["unfinished"] > 0 and backlog["oldest_age"] > late_after}
 
 
 def _as_date(value):
