@@ -120,8 +120,8 @@ def redis_client():
 @pytest.fixture(autouse=True)
 def clean_state(request, redis_client):
     """Empty tables and an empty Redis test database before every test that uses them."""
-    redis_client.flushdb()
-    redis_client.set(CLAIM_KEY, RUN_ID, ex=3 * 3600)  # still ours
+    # One transaction: another run never sees the database unclaimed between the two.
+    redis_client.pipeline(transaction=True).flushdb().set(CLAIM_KEY, RUN_ID, ex=3 * 3600).execute()
     safe_cache.reset()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
