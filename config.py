@@ -49,9 +49,16 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'webshop.db'}")
     )
-    # No pre-ping: it costs a round trip per request; a dropped connection is replaced
-    # after the one error it causes, and recycling keeps idle ones fresh.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    # Pre-ping: each connection taken from the pool is tested first (one `SELECT 1`
+    # round trip, measured at about 0.1 ms on loopback). Cached pages take no connection
+    # and pay nothing; a page read from the database takes one, a form that writes two:
+    # a few percent of what they cost. In exchange a connection the database dropped
+    # while idle (a restart, a failover, pg_terminate_backend, a firewall's timeout) is
+    # replaced before a request uses it, instead of failing that request. What pre-ping
+    # cannot catch (the database down, a connection lost mid-request) answers 503 with
+    # Retry-After (webshop.web.error_pages), never a 500, and the next request connects
+    # afresh. Recycling keeps idle connections younger than any timeout in between.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
     # Redis has two roles. REDIS_URL holds the cache and the rate-limit counters, which may
     # be evicted (maxmemory-policy allkeys-lru is fine there). REDIS_QUEUE_URL holds the RQ
     # queues, which must never be evicted (noeviction; the web and the worker warn at
@@ -246,7 +253,8 @@ class ProductionConfig(Config):
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BASE_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS,
+                                 "pool_size": 10, "max_overflow": 5}
 
     @classmethod
     def check(cls):

@@ -142,10 +142,12 @@ _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class AppProcess:
     """This app under gunicorn (`wsgi:app`, one worker) in a process of its own, against
-    the test database and Redis; BASE_URL is its own address. `url`, `output()`, `stop()`."""
+    the test database and Redis; BASE_URL is its own address. `url`, `output()`, `stop()`.
+    `port` picks its port (e.g. one another process must know first); `gunicorn_args`
+    come after the defaults, so they may override them (`--workers 2`)."""
 
-    def __init__(self, database_url, workdir, gunicorn_args=(), **environment):
-        port = free_port()
+    def __init__(self, database_url, workdir, gunicorn_args=(), port=None, **environment):
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         env = {name: value for name, value in os.environ.items()
                if not name.startswith(("STRIPE_", "BASE_URL", "WEBSHOP_", "MAIL_"))}

@@ -116,12 +116,13 @@ def test_a_double_click_never_makes_two_payment_pages(shop, app, db):
                                 "ada@example.com", orders.ShippingAddress(
                                     name="Ada", line1="1 Main St", city="Berlin",
                                     postal_code="10115", country="DE"), "standard", "k1")
+    order_id = placed.id  # read here: the threads must not load this session's objects
     urls = run_concurrently(app, 4, lambda i: gateway.start_checkout(
-        placed.id, "http://shop.test/ok", "http://shop.test/cancel"))
+        order_id, "http://shop.test/ok", "http://shop.test/cancel"))
 
     assert all(isinstance(url, str) for url in urls), urls
     assert len(set(urls)) == 1
-    assert fresh(db, Order, placed.id).stripe_checkout_session_id in urls[0]
+    assert fresh(db, Order, order_id).stripe_checkout_session_id in urls[0]
 
 
 def test_a_copied_checkout_key_never_shows_another_shoppers_order(shop, app, db, live_server):
