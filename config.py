@@ -188,6 +188,12 @@ class Config:
     }
     # How long a placed order holds its stock while the shopper pays.
     RESERVATION_MINUTES = env_int("RESERVATION_MINUTES", 30)
+    # So that one client cannot hold the stock in unpaid reservations (OWASP OAT-021):
+    # the most of one item a cart line (and so an order line) may hold, and how many
+    # orders awaiting payment one shopper (account, email or shipping address) may have
+    # (0: no cap).
+    MAX_QUANTITY_PER_LINE = env_int("MAX_QUANTITY_PER_LINE", 99)
+    MAX_PENDING_ORDERS = env_int("MAX_PENDING_ORDERS", 3)
 
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # Where the static files are copied under content-hashed names, with their gzip and
@@ -245,6 +251,8 @@ class TestingConfig(Config):
     STRIPE_SANDBOX_ASYNC_DELAY = 0.2
     # Fast password hashing for tests only; production keeps argon2's defaults.
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # Tests place many unpaid orders as one shopper; the cap's own tests set it.
+    MAX_PENDING_ORDERS = 0
 
 
 class ProductionConfig(Config):

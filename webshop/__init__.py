@@ -37,6 +37,8 @@ def create_app(test_config=None):
     notifications.init_app(app)  # subscribes to the domain's events
     app.extensions["webshop.payments"] = gateway  # the orders lifecycle's payment provider
     security.init_app(app)
+    from webshop.web import input_guard  # before the blueprints: it bounds their <int:...> ids
+    input_guard.init_app(app)
     ratelimit.init_app(app)
 
     from webshop import admin, auth, shop

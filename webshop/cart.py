@@ -8,15 +8,24 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select
 
 from webshop.extensions import db
-from webshop.validation import ValidationError
+from webshop.validation import ValidationError, whole_number
 from webshop import catalog
 from webshop.models import Cart, CartItem, Product, ProductVariant
 
-MAX_QUANTITY = 99  # per line: a sane upper bound whatever the stock
+
+DEFAULT_MAX_QUANTITY = 99
+
+
+def max_quantity():
+    """The most of one item a line may hold, whatever the stock (MAX_QUANTITY_PER_LINE):
+    one shopper cannot hold a whole stock in an unpaid reservation."""
+    if not has_app_context():
+        return DEFAULT_MAX_QUANTITY
+    return current_app.config.get("MAX_QUANTITY_PER_LINE", DEFAULT_MAX_QUANTITY)
 
 
 class CartError(ValidationError):
@@ -79,13 +88,14 @@ def parse_quantity(raw, allow_zero=False):
     text = str(raw if raw is not None else "").strip()
     if not (text.isascii() and text.isdigit()):
         raise CartError("Enter a whole number for the quantity.")
-    quantity = int(text)
+    limit = max_quantity()
+    quantity = whole_number(text, maximum=limit)  # None: more digits than any stock
+    if quantity is None:
+        raise CartError(f"You can order at most {limit} of one item.")
     if quantity == 0 and allow_zero:
         return 0
     if quantity < 1:
         raise CartError("The quantity must be at least 1.")
-    if quantity > MAX_QUANTITY:
-        raise CartError(f"You can order at most {MAX_QUANTITY} of one item.")
     return quantity
 
 
@@ -141,8 +151,8 @@ def add_item(variant_id, quantity, token=None, user_id=None):
         select(CartItem).where(CartItem.cart_id == cart.id, CartItem.variant_id == variant.id)
     )
     new_quantity = quantity + (item.quantity if item else 0)
-    if new_quantity > MAX_QUANTITY:
-        raise CartError(f"You can order at most {MAX_QUANTITY} of one item.")
+    if new_quantity > max_quantity():
+        raise CartError(f"You can order at most {max_quantity()} of one item.")
     _check_stock(variant, new_quantity)
     if cart is None:
         cart = _get_or_create_cart(token, user_id)
@@ -195,11 +205,12 @@ def refill(quantities, token=None, user_id=None):
     the caller's unit of work (used when a shopper comes back from the payment page)."""
     cart = _get_or_create_cart(token, user_id)
     existing = {item.variant_id: item for item in cart.items}
+    limit = max_quantity()
     for variant_id, quantity in quantities:
         if variant_id in existing:
-            existing[variant_id].quantity = min(existing[variant_id].quantity + quantity, MAX_QUANTITY)
+            existing[variant_id].quantity = min(existing[variant_id].quantity + quantity, limit)
         else:
-            cart.items.append(CartItem(variant_id=variant_id, quantity=min(quantity, MAX_QUANTITY)))
+            cart.items.append(CartItem(variant_id=variant_id, quantity=min(quantity, limit)))
     return cart
 
 
@@ -299,7 +310,7 @@ def included_tax(gross):
 def merge_guest_cart(token, user_id):
     """On login: move the guest cart's lines into the customer's cart. Commits.
 
-    Quantities add up, capped by stock and MAX_QUANTITY. Returns the new item count.
+    Quantities add up, capped by stock and max_quantity(). Returns the new item count.
     """
     guest = find_cart(token=token) if token else None
     if guest is not None and guest.items:
@@ -312,7 +323,7 @@ def merge_guest_cart(token, user_id):
         for item in guest.items:
             target = existing.get(item.variant_id)
             wanted = item.quantity + (target.quantity if target else 0)
-            capped = min(wanted, MAX_QUANTITY, stock.get(item.variant_id, 0))
+            capped = min(wanted, max_quantity(), stock.get(item.variant_id, 0))
             if target is not None:
                 target.quantity = max(capped, target.quantity)
             elif capped > 0:

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from flask import abort
 
+from webshop.validation import MAX_INT, whole_number
+
 
 @dataclass(frozen=True)
 class Page:
@@ -35,9 +37,14 @@ def check_page(page, per_page, total):
 
 
 def page_number(args, name="page"):
-    """?page= as a whole number from 1 up; anything else is a 400 with a clear message."""
+    """?page= as a whole number from 1 up (ASCII digits: str.isdigit() also accepts "²"),
+    at most MAX_INT; anything else is a 400 with a clear message. A page past the last
+    one is the caller's 404 (check_page)."""
     raw = args.get(name) or "1"
-    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        abort(400, description="The page number must be a whole number from 1 up.")
-    return int(raw)
+    page = whole_number(raw, minimum=1)
+    if page is not None:
+        return page
+    digits = raw.strip().lstrip("0")
+    if digits.isascii() and digits.isdigit():  # a whole number, only far too large
+        abort(400, description=f"The page number must be at most {MAX_INT:,}.")
+    abort(400, description="The page number must be a whole number from 1 up.")

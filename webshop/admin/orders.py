@@ -27,6 +27,7 @@ from webshop.models import utcnow
 from webshop.reports import export
 from webshop.reports import orders as order_reports
 from webshop.reports.orders import FilterError, OrderFilter
+from webshop.validation import whole_number
 
 ORDERS_PER_PAGE = 50
 # Offered as suggestions; any carrier name may be typed.
@@ -258,8 +259,9 @@ def _refund_lines(item_ids):
         raw = (request.form.get(f"line-{item_id}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or int(raw) > 100000:
+        quantity = whole_number(raw, maximum=100000)
+        if quantity is None:
             raise ValueError("Quantities to refund are whole numbers, 0 or more.")
-        if int(raw):
-            lines[item_id] = int(raw)
+        if quantity:
+            lines[item_id] = quantity
     return lines

@@ -14,11 +14,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webshop.merchandising import MAX_PRICE, MAX_STOCK
 from webshop.money import decimal_amount, parse_amount
+from webshop.validation import whole_number
 
 
 def parse_money(text, currency="EUR"):
     """'12.50' -> 1250 (minor units), as money.parse_amount reads it, up to MAX_PRICE.
     Raises ValueError with a message staff can act on."""
+    if len((text or "").strip()) > len(decimal_amount(MAX_PRICE, currency)) + 4:
+        # Far more digits than any price (and than Decimal's precision).
+        raise ValueError(f"Enter a price up to {decimal_amount(MAX_PRICE, currency)}.")
     minor = parse_amount(text, currency)
     if minor > MAX_PRICE:
         raise ValueError(f"Enter a price up to {decimal_amount(MAX_PRICE, currency)}.")
@@ -93,7 +97,7 @@ class ProductForm(FlaskForm):
                 continue
             values = [v.strip() for v in (sub.options.data or "").split("/")] if names else []
             rows.append((sub, {
-                "id": int(sub.id.data) if (sub.id.data or "").isdigit() else None,
+                "id": whole_number(sub.id.data, minimum=1),
                 "sku": sub.sku.data or "",
                 "option_values": dict(zip(names, values)),
                 "price": sub.price.data,
@@ -116,7 +120,7 @@ class ProductForm(FlaskForm):
                 sub.options.errors.append("Name the options first (e.g. Size), above.")
             elif names and len(values) != len(names):
                 sub.options.errors.append(f"Give one value for each option: {' / '.join(names)}.")
-            if sub.id.data and not sub.id.data.isdigit():
+            if sub.id.data and whole_number(sub.id.data, minimum=1) is None:
                 sub.sku.errors.append("This row is not a variant of this product; reload the page.")
         if not rows:
             first = self.variants.entries[0].form if self.variants.entries else None

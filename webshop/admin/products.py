@@ -20,6 +20,7 @@ from webshop.models import ProductVariant
 from webshop.models.base import as_utc
 from webshop.money import decimal_amount
 from webshop.pagination import page_number
+from webshop.validation import whole_number
 
 PRODUCTS_PER_PAGE = 50
 
@@ -41,11 +42,16 @@ def max_image_bytes():
 # --- the product list -----------------------------------------------------------------
 
 class ProductListArgs:
-    """The list's query string: unknown values fall back to the defaults, ?page=x is a 400."""
+    """The list's query string: unknown choices fall back to the defaults; a category that
+    is not an id, or ?page=x, is a 400 with a message."""
 
     def __init__(self, args):
         self.q = (args.get("q") or "").strip()[:200]
-        self.category = args.get("category", type=int)
+        self.category = None
+        if (args.get("category") or "").strip():
+            self.category = whole_number(args["category"], minimum=1)
+            if self.category is None:
+                abort(400, description="The category must be the id of a category.")
         stock = args.get("stock") or ""
         self.stock = stock if stock in merchandising.STOCK_STATES else ""
         sort = args.get("sort") or ""

@@ -2,6 +2,14 @@
 
 Stock is reserved with one conditional UPDATE per variant inside the order's transaction
 (never check-then-write), so no two orders can take the last unit.
+
+One client must not hold the stock in unpaid reservations (OWASP OAT-021, denial of
+inventory): a line holds at most MAX_QUANTITY_PER_LINE of an item, and one shopper (the
+same account, email or shipping address) at most MAX_PENDING_ORDERS orders awaiting
+payment. On PostgreSQL the count is exact however many forms arrive at once: each
+placement first takes a transaction lock per identity (pg_advisory_xact_lock), so the
+orders of one shopper are counted and written one after the other. (SQLite, the
+embedded development database, counts without the lock.)
 """
 import hashlib
 import secrets
@@ -9,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webshop import accounts
@@ -52,6 +60,9 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         raise EmptyCart()
     if shipping_method not in carts.shipping_methods():
         raise OrderError("Please choose a shipping method.")
+    twin = _check_holding_limits(lines, email, address, user, idempotency_key)
+    if twin is not None:
+        return twin
     try:
         short = _reserve_stock(lines)
         if short:
@@ -73,6 +84,67 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
             raise
         return existing
     return order
+
+
+class TooMuchHeld(OrderError):
+    """The shopper already holds as much unpaid stock as one shopper may."""
+
+
+def _check_holding_limits(lines, email, address, user, idempotency_key):
+    """Raise TooMuchHeld if this order would let the shopper hold too much unpaid stock.
+    Returns the order this very form made meanwhile (a double click that waited for the
+    lock), if any."""
+    limit = carts.max_quantity()
+    over = [line.product_name for line in lines if line.quantity > limit]
+    if over:
+        raise TooMuchHeld(f"You can order at most {limit} of one item: lower the quantity "
+                          f"of {', '.join(over)}.")
+    most = current_app.config.get("MAX_PENDING_ORDERS") or 0
+    if not most:
+        return None
+    _lock_shopper(email, address, user)
+    twin = _by_idempotency_key(idempotency_key)
+    if twin is not None:
+        return twin
+    if pending_orders_of(email, address, user) >= most:
+        db.session.rollback()  # nothing written yet; ends the locks
+        minutes = current_app.config["RESERVATION_MINUTES"]
+        raise TooMuchHeld(
+            f"You already have {most} orders waiting for payment. Pay for one of them, or "
+            f"wait until they expire (after {minutes} minutes), before placing another.")
+    return None
+
+
+def _lock_shopper(email, address, user):
+    """Until this transaction ends, no other placement for the same account, email or
+    address may count its shopper's orders (PostgreSQL; in a fixed order: no deadlock)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = {f"email:{email.strip().lower()}",
+            "address:" + "|".join((address.line1.strip().lower(),
+                                   address.postal_code.strip().upper(), address.country))}
+    if user is not None:
+        keys.add(f"user:{user.id}")
+    for key in sorted(keys):
+        digest = hashlib.sha256(f"pending-orders:{key}".encode()).digest()
+        db.session.execute(select(func.pg_advisory_xact_lock(
+            int.from_bytes(digest[:8], "big", signed=True))))
+
+
+def pending_orders_of(email, address, user=None):
+    """How many orders awaiting payment (and still holding their stock) the shopper has:
+    those of the account, of the email, or to the same shipping address. A payment on
+    its way (a bank debit) does not count: its money is coming."""
+    same = [Order.email == email.strip().lower(),
+            and_(func.lower(Order.ship_line1) == address.line1.strip().lower(),
+                 func.upper(Order.ship_postal_code) == address.postal_code.strip().upper(),
+                 Order.ship_country == address.country)]
+    if user is not None:
+        same.append(Order.user_id == user.id)
+    return db.session.scalar(
+        select(func.count()).select_from(Order).where(
+            Order.status == "pending", Order.payment_processing_since.is_(None),
+            Order.reserved_until > utcnow(), or_(*same)))
 
 
 def _bound_key(key, cart, user):

@@ -10,6 +10,7 @@ from webshop import catalog
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
+from webshop.validation import whole_number
 
 
 class ListArgs:
@@ -18,8 +19,8 @@ class ListArgs:
     def __init__(self, args):
         self.q = (args.get("q") or "").strip()[:200]
         sort = args.get("sort") or ""
-        self.sort = sort if sort in catalog.SORTS else None
-        self.category = args.get("category") or None
+        self.sort = sort if sort in catalog.SORTS else None  # unknown (an old link): default
+        self.category = (args.get("category") or "").strip()[:200] or None
         self.page = page_number(args)
 
 
@@ -44,7 +45,13 @@ def cached_page(key_parts, render):
         visitor = "anonymous"
     else:
         visitor = "staff" if current_user.is_staff else "customer"
-    return catalog.cached(("page", visitor, *key_parts), read_only(render))
+    return catalog.cached(("page", visitor, slots_version(), *key_parts), read_only(render))
+
+
+def slots_version():
+    """Cached HTML holds the per-shopper slots' markers, which follow from SECRET_KEY: a
+    new key must not find pages whose markers it would no longer fill."""
+    return current_app.extensions["webshop.slot_key"][:8]
 
 
 @bp.get("/")
@@ -121,7 +128,8 @@ def _list_page(args, category, endpoint, results):
 
 @bp.get("/products/<slug>")
 def product_detail(slug):
-    variant_id = request.args.get("variant_id", type=int)
+    # Any other value shows the default variant, as for an id no variant has.
+    variant_id = whole_number(request.args.get("variant_id"))
     purchase_only = bool(htmx and htmx.target == "product-purchase")
 
     def render():
@@ -134,7 +142,7 @@ def product_detail(slug):
         return render_template("shop/product.html", product=product, variant=variant)
 
     if purchase_only:
-        html = catalog.cached(("purchase", slug, variant_id), read_only(render))
+        html = catalog.cached(("purchase", slots_version(), slug, variant_id), read_only(render))
     else:
         html = cached_page(("product", slug, variant_id), render)
     if html is None:

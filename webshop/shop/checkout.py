@@ -16,6 +16,7 @@ from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
 from webshop.shop.forms import CheckoutForm
+from webshop.validation import whole_number
 from webshop.web import cart_session
 from webshop.web.forms import safe_next
 
@@ -49,10 +50,12 @@ def cart_add():
     back = request.form.get("next")
     try:
         variant_id = request.form.get("variant_id", "")
-        if not (variant_id.isascii() and variant_id.isdigit()):
+        if not (variant_id.isascii() and variant_id.strip().isdigit()):
             raise carts.CartError("Please choose an option.")
+        if whole_number(variant_id, minimum=1) is None:  # no variant has such an id
+            raise carts.CartError("That product is no longer available.")
         quantity = carts.parse_quantity(request.form.get("quantity", "1"))
-        cart = carts.add_item(int(variant_id), quantity, **cart_session.owner())
+        cart = carts.add_item(whole_number(variant_id), quantity, **cart_session.owner())
     except carts.CartError as error:
         if htmx:
             return render_template("shop/_added.html", error=str(error)), 422
@@ -97,8 +100,7 @@ def checkout():
         _prefill(form)
     if htmx and htmx.target == "order-summary":
         lines = carts.lines(cart)
-        method = request.args.get("shipping_method")
-        method = method if method in carts.shipping_methods() else "standard"
+        method = _offered(request.args.get("shipping_method"))
         return render_template("shop/_order_summary.html", lines=lines,
                                totals=carts.totals(lines, method))
     if form.validate_on_submit():
@@ -119,13 +121,19 @@ def checkout():
     lines = carts.lines(cart)
     if not lines and not form.form_errors:
         return _done(error="Your cart is empty.")
-    totals = carts.totals(lines, form.shipping_method.data or "standard")
+    # The form says so when the method is not one offered; the totals show standard's.
+    totals = carts.totals(lines, _offered(form.shipping_method.data))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "shop/checkout.html", form=form, lines=lines, totals=totals,
         shipping_options=carts.shipping_options(totals.subtotal),
         free_shipping_over=carts.free_shipping_over(),
     ), status
+
+
+def _offered(method):
+    """The shipping method if the shop offers it, else standard (for showing totals)."""
+    return method if method in carts.shipping_methods() else "standard"
 
 
 def _prefill(form):

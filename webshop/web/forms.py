@@ -10,8 +10,14 @@ from webshop.accounts import ADDRESS_FIELDS
 
 
 def safe_next(target, default):
-    """Only same-site paths as redirect targets: no open redirect through ?next=."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Only same-site paths as redirect targets: no open redirect through ?next=.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so
+    "/\\evil.example" or "/<tab>/evil.example" would leave the site like "//evil.example":
+    a path with any backslash, space or control character is refused too."""
+    if (isinstance(target, str) and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable()
+            and not any(char.isspace() for char in target) and not urlsplit(target).netloc):
         return target
     return default
 

@@ -3,10 +3,18 @@
 Pages are rendered the same for every shopper so that they can be cached whole; the
 few per-shopper values (CSRF token, cart count, flashed messages) are written as slots
 and filled in after the view, in one pass over the HTML.
+
+A slot cannot be forged by what people type (a search, a product name, an address):
+its marker is an HTML comment, `<!--slot:csrf:KEY-->`, written into the page raw, and
+autoescaped text never contains a "<"; KEY is derived from SECRET_KEY, so not even
+HTML that is not escaped could guess it. Only the exact markers are filled.
 """
+import hashlib
+import hmac
+import re
 from datetime import timezone
 
-from flask import get_flashed_messages, render_template, session, url_for
+from flask import current_app, get_flashed_messages, render_template, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -33,27 +41,53 @@ def category_nav():
                          lambda: {"categories": catalog.categories()})
 
 
-CSRF_SLOT = "__CSRF_TOKEN__"
-CART_COUNT_SLOT = "__CART_COUNT__"
-FLASHES_SLOT = "<!--flashes-->"
+SLOT_PREFIX = "<!--slot:"
+SLOT_NAMES = ("csrf", "cart_count", "flashes")
+
+
+def slot_key(secret_key):
+    """The part of every marker no visitor can guess (the same in every process that
+    shares the page cache, as they share SECRET_KEY)."""
+    key = secret_key if isinstance(secret_key, bytes) else str(secret_key).encode()
+    return hmac.new(key, b"webshop page slots", hashlib.sha256).hexdigest()[:24]
+
+
+def slot_markers(key):
+    """{name: marker}, each marker Markup so that templates write it raw."""
+    return {name: Markup(f"{SLOT_PREFIX}{name}:{key}-->") for name in SLOT_NAMES}
+
+
+def _slot_values():
+    """What each slot is filled with, computed only for the slots a page has (a CSRF
+    token is made only for a page with a form: it writes the session)."""
+    return {
+        "csrf": generate_csrf,
+        "cart_count": lambda: str(session.get("cart_count", 0)),
+        "flashes": _flashes_html,
+    }
+
+
+def _flashes_html():
+    messages = get_flashed_messages(with_categories=True) if "_flashes" in session else []
+    return render_template("_flashes.html", messages=messages) if messages else ""
 
 
 def fill_slots(response):
     if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
         return response
     html = response.get_data(as_text=True)
-    if "__" not in html and FLASHES_SLOT not in html:
+    if SLOT_PREFIX not in html:
         return response
-    if CSRF_SLOT in html:
-        html = html.replace(CSRF_SLOT, generate_csrf())
-    if CART_COUNT_SLOT in html:
-        html = html.replace(CART_COUNT_SLOT, str(session.get("cart_count", 0)))
-    if FLASHES_SLOT in html:
-        messages = get_flashed_messages(with_categories=True) if "_flashes" in session else []
-        html = html.replace(
-            FLASHES_SLOT, render_template("_flashes.html", messages=messages) if messages else ""
-        )
-    response.set_data(html)
+    pattern = current_app.extensions["webshop.slots"]
+    values, filled = _slot_values(), {}
+
+    def fill(match):
+        name = match.group(1)
+        if name not in filled:
+            filled[name] = values[name]()
+        return filled[name]
+
+    response.set_data(pattern.sub(fill, html))
     return response
 
 
@@ -72,6 +106,7 @@ def init_app(app):
     app.jinja_env.globals["category_nav"] = category_nav
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["shipping_label"] = cart.shipping_label
+    app.jinja_env.globals["max_quantity"] = cart.max_quantity
     app.jinja_env.globals["country_name"] = cart.country_name
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
     # Payments go to the built-in Stripe sandbox: every page says no real money is taken.
@@ -79,7 +114,13 @@ def init_app(app):
     app.jinja_env.globals["dispute_open_statuses"] = DISPUTE_OPEN
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    key = slot_key(app.config["SECRET_KEY"])
+    markers = slot_markers(key)
+    app.extensions["webshop.slot_key"] = key
+    app.extensions["webshop.slots"] = re.compile(
+        re.escape(SLOT_PREFIX) + "(" + "|".join(SLOT_NAMES) + ")" + re.escape(f":{key}-->"))
     app.jinja_env.globals.update(
-        csrf_slot=CSRF_SLOT, cart_count_slot=CART_COUNT_SLOT, flashes_slot=FLASHES_SLOT
+        csrf_slot=markers["csrf"], cart_count_slot=markers["cart_count"],
+        flashes_slot=markers["flashes"],
     )
     app.after_request(fill_slots)
