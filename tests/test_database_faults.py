@@ -67,15 +67,6 @@ def assert_outage_page(answer):
     assert "cannot reach its database" in answer.text
 
 
-def stripes_own_page(what, status):
-    """The Stripe sandbox's payment page stands in for Stripe here, and shares the
-    shop's database: when its connection dies it answers with its own error page (500,
-    "nothing was charged"), since its blueprint-wide error handler (payments/sandbox/
-    routes.py) takes every exception before the shop's 503 handler can. What matters
-    here is that nothing was charged twice or lost, which assert_invariants checks."""
-    return status == 500 and "/_sandbox/stripe/pay/" in what
-
-
 def shop_in_parallel(shop_url, variant_id, shoppers, answers, pay=True):
     """`shoppers` shoppers buy (and pay for) one unit each at the same time; returns
     the payment pages of the orders placed."""
@@ -150,7 +141,7 @@ def test_connections_killed_again_and_again_mid_traffic_lose_nothing(
             thread.join(timeout=120)
 
     assert not failures, failures[:5]
-    answers.assert_no_server_errors(allow_503=True, known=stripes_own_page)
+    answers.assert_no_server_errors(allow_503=True)
     print(f"\n{kills} connections killed; answers: {dict(answers.statuses())}")
     assert wait_until(payments_settled, timeout=90)
     run_worker()

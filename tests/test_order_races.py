@@ -201,10 +201,6 @@ def sandbox_events(event_type, session_id):
 # the session is expired) can cancel it in between. These tests deliver the real event at
 # exactly that moment, so the outcome does not depend on thread scheduling.
 
-SQLITE_GAP = ("orders.settlement reads the order without a lock on SQLite and its "
-              "compare-and-set then refuses, raising InvalidTransition (issue 10)")
-
-
 @pytest.fixture
 def embedded(sqlite_app, sqlite_db):
     """The embedded default, its sandbox's own webhooks sent nowhere (refused at once),
@@ -256,7 +252,6 @@ def reservation_with_session(app, stock=2):
     return order.id, teapot.variants[0].id, session_id
 
 
-@pytest.mark.xfail(strict=True, reason=SQLITE_GAP)
 def test_the_sweep_counts_an_order_its_expired_event_cancelled_in_between(embedded, monkeypatch):
     order_id, variant_id, session_id = reservation_with_session(embedded)
     webhook = after_first_read(monkeypatch, lambda: deliver_expired_event(embedded, session_id))
@@ -265,22 +260,20 @@ def test_the_sweep_counts_an_order_its_expired_event_cancelled_in_between(embedd
 
     assert webhook == [200] and status_of(order_id) == "cancelled"
     assert stock_of(variant_id) == 2 and audited("order.cancelled", order_id) == 1
-    assert cancelled == 1  # today 0: cancel() raised InvalidTransition, the sweep skipped it
+    assert cancelled == 1
 
 
-@pytest.mark.xfail(strict=True, reason=SQLITE_GAP)
 def test_staff_cancelling_an_order_its_expired_event_cancelled_in_between_succeed(
         embedded, monkeypatch):
     order_id, variant_id, session_id = reservation_with_session(embedded)
     webhook = after_first_read(monkeypatch, lambda: deliver_expired_event(embedded, session_id))
 
-    order = orders.cancel(order_id, reason="customer called")  # today: InvalidTransition
+    order = orders.cancel(order_id, reason="customer called")
 
     assert webhook == [200] and order.status == "cancelled"
     assert stock_of(variant_id) == 2 and audited("order.cancelled", order_id) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=SQLITE_GAP)
 def test_cancel_on_the_payment_page_refills_the_cart_even_if_the_expired_event_came_first(
         embedded, monkeypatch):
     """The issue's "1 of 3 cancels on the payment page": the shopper confirms the
@@ -307,15 +300,12 @@ def test_cancel_on_the_payment_page_refills_the_cart_even_if_the_expired_event_c
     assert webhook == [200] and status_of(order.id) == "cancelled"
     assert stock_of(variant_id) == 2 and audited("order.cancelled", order.id) == 1
     assert back.status_code == 303 and back.headers["Location"].endswith("/cart"), (
-        back.headers["Location"])  # today: the order's page, and an empty cart
+        back.headers["Location"])
     assert 'value="2"' in page(shopper.get("/cart"))
 
 
 # --- the payment page taking money while the shop closes it ---------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "payments.gateway.close_checkout reads the session, then expires it; paid in between, "
-    "Stripe refuses the expiry and the shop reports PaymentError (issue 10)"))
 def test_cancelling_an_order_paid_between_reading_and_expiring_its_session_marks_it_paid(
         any_db, monkeypatch):
     """Found by the soak test: the sweep (or staff) read an open session, the shopper
@@ -343,7 +333,7 @@ def test_cancelling_an_order_paid_between_reading_and_expiring_its_session_marks
         return client
     monkeypatch.setattr(gateway, "client", client_whose_session_is_paid_once_read)
 
-    with pytest.raises(orders.PaidMeanwhile):  # today: PaymentError
+    with pytest.raises(orders.PaidMeanwhile):
         orders.cancel(order_id, reason="customer called")
 
     assert wait_for_deliveries(10)

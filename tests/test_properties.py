@@ -292,3 +292,10 @@ def test_unsigned_or_garbled_webhooks_are_400_and_change_nothing(client, db, gar
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == before
     holds_its_stock(db, pending)
+
+
+def test_an_amount_with_thousands_of_digits_is_refused_with_a_message():
+    from webshop.money import parse_amount
+
+    with pytest.raises(ValueError, match="too large"):
+        parse_amount("9" * 5000)

@@ -68,7 +68,11 @@ def parse_amount(text, currency="EUR"):
         amount = Decimal(value)
     except InvalidOperation:  # the pattern above should make this unreachable
         raise ValueError(f"Enter the price as a number, e.g. {example}.") from None
-    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+    try:
+        exact = amount == amount.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than any price has
+        raise ValueError("That amount is too large.") from None
+    if not exact:
         raise ValueError(f"Use at most {('two', 'three')[places - 2]} decimal places, e.g. {example}." if places
                          else "Whole amounts only, e.g. 1250.")
     return int(amount.scaleb(places))

@@ -22,8 +22,7 @@ from webshop.extensions import db
 from webshop.models import Order, utcnow
 from webshop.orders.errors import InvalidTransition, OrderError, PaidMeanwhile, PaymentError
 from webshop.orders.lifecycle import (
-    _change, locked, payment_abandoned, payment_processing, payment_received, payments,
-    transition,
+    locked, payment_abandoned, payment_processing, payment_received, payments, transition,
 )
 
 log = logging.getLogger(__name__)
@@ -96,31 +95,41 @@ def cancel(order_id, actor=None, reason="", even_if_processing=False):
     """Cancel a pending order and release its stock. Commits once.
 
     An open payment page is closed first (`close_checkout`); an order that turns out
-    to be paid is marked paid instead and PaidMeanwhile raised.
+    to be paid is marked paid instead and PaidMeanwhile raised. Expiring the session
+    makes Stripe send its expired event, which may cancel the order first: then the
+    order is cancelled, as asked, and is returned as it is.
     """
     state = close_checkout(order_id, even_if_processing=even_if_processing)
     order = locked(order_id)
-    if order.status == "cancelled" and state is not None and state["status"] == "expired":
-        db.session.rollback()  # the expired session's own event got here first: done
-        return order
-    return _change(order_id, "cancelled", actor=actor, note=reason)
+    try:
+        transition(order, "cancelled", actor=actor, note=reason)
+    except InvalidTransition as refused:
+        db.session.rollback()
+        if _cancelled_by_its_expiry(refused, state):
+            return db.session.get(Order, order_id)
+        raise
+    db.session.commit()
+    return order
+
+
+def _cancelled_by_its_expiry(refused, state):
+    return (refused.from_status == "cancelled" and state is not None
+            and state["status"] == "expired")
 
 
 def return_to_cart(order_id, token=None, user_id=None):
     """The shopper left the payment page: cancel the pending order and put its lines
     back into their cart, as they were. Commits once. No email: they know. The caller
     checks the order was pending when the shopper asked."""
-    close_checkout(order_id)
+    state = close_checkout(order_id)
     order = locked(order_id)
-    # Expiring the session may already have cancelled the order (its expired event
-    # arrives at once); the lines go back into the cart all the same.
-    if order.status != "cancelled":
-        try:
-            transition(order, "cancelled", note="The shopper cancelled the payment.",
-                       notify=False)
-        except InvalidTransition:
+    try:
+        transition(order, "cancelled", note="The shopper cancelled the payment.", notify=False)
+    except InvalidTransition as refused:
+        if not _cancelled_by_its_expiry(refused, state):
             db.session.rollback()
             raise
+        # The session's expired event cancelled it a moment ago: the lines go back all the same.
     carts.refill([(item.variant_id, item.quantity) for item in order.items if item.variant_id],
                  token=token, user_id=user_id)
     db.session.commit()

@@ -165,12 +165,16 @@ def checkout_state(session_id):
 
 def close_checkout(session_id):
     """Stop a Checkout Session from taking a payment: expire it if it is open. Returns
-    its state afterwards (a session paid meanwhile says so)."""
+    its state afterwards (a session paid meanwhile says so: if the shopper pays between
+    the read and the expiry, Stripe refuses the expiry and the session is read again)."""
     api = client().v1.checkout.sessions
     try:
         session = api.retrieve(session_id)
         if session.status == "open":
-            session = api.expire(session_id)
+            try:
+                session = api.expire(session_id)
+            except stripe.InvalidRequestError:
+                session = api.retrieve(session_id)  # no longer open: paid (or expired) just now
     except stripe.StripeError as error:
         raise PaymentError("We could not reach the payment provider. Please try again.") from error
     return _state(session)

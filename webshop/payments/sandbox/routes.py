@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webshop.extensions import csrf
@@ -292,6 +292,22 @@ def _message(status, title, text, link=None, session=None):
 
 # Errors: Stripe's JSON for the API, the sandbox's own page for the payment page ----------
 
+def _unavailable(error):
+    """The database is down or lost the connection: 503, as Stripe answers when it cannot
+    serve (the stripe library retries it), and try-again on the payment page."""
+    current_app.logger.warning("stripe sandbox: database unavailable on %s %s: %s",
+                               request.method, request.path, type(error).__name__)
+    if _is_api():
+        response = _json(503, StripeError(503, "The Stripe sandbox is briefly unavailable.",
+                                          type="api_error").body())
+    else:
+        body, status = _message(503, "Please try again in a moment",
+                                "The payment page is briefly unavailable; nothing was charged.")
+        response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _is_api():
     return request.path.startswith(API_PREFIX)
 
@@ -313,6 +329,8 @@ def http_error(error):
 @bp.errorhandler(Exception)
 def unexpected_error(error):
     webhooks.rollback()
+    if isinstance(error, (OperationalError, DisconnectionError)):
+        return _unavailable(error)
     current_app.logger.exception("stripe sandbox: error on %s %s", request.method, request.path)
     if _is_api():
         body = StripeError(500, "An unexpected error occurred in the Stripe sandbox.",
