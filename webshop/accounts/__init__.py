@@ -19,7 +19,7 @@ from webshop.accounts.logins import (
 )
 from webshop.accounts.passwords import (
     MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, change_password, check_new_password,
-    password_problem, password_reset_token, request_password_reset, reset_password,
+    password_problem, password_reset_token, reset_password,
     set_password_everywhere, user_for_reset_token,
 )
 from webshop.accounts.profile import (
@@ -28,7 +28,7 @@ from webshop.accounts.profile import (
 )
 from webshop.accounts.registration import (
     account_exists, email_for_registration_token, register, registration_token,
-    request_registration,
+    request_account_email,
 )
 from webshop.accounts.staff import (
     change_role, create_staff, role_change_refusal, set_active, staff_users,
@@ -40,7 +40,7 @@ __all__ = [
     "change_password", "change_role", "check_new_password", "create_staff", "customer_for",
     "default_address", "email_for_registration_token", "end_session", "load_user", "login_id",
     "orders_for", "password_problem", "password_reset_token", "profile", "register",
-    "registration_token", "request_password_reset", "request_registration", "reset_password",
+    "registration_token", "request_account_email", "reset_password",
     "role_change_refusal", "save_default_address", "set_active", "set_password_everywhere",
     "stage_default_address", "stage_end_all_sessions", "staff_users", "start_session", "touch",
     "user_for_reset_token",

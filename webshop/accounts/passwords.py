@@ -19,7 +19,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 
-from webshop import events
 from webshop.accounts.errors import AccountError
 from webshop.accounts.logins import stage_end_all_sessions
 from webshop.extensions import db
@@ -104,19 +103,6 @@ def change_password(user, current_password, new_password):
 # A reset link carries a signed, timed token naming the user and a fingerprint of their
 # current password hash. Setting a password changes the hash, so a link works once (and
 # every older link dies with it); the signature's timestamp makes it expire.
-
-def request_password_reset(email):
-    """Ask for a reset link to go to this address. Commits once (the outbox message).
-
-    The request never looks the address up: the job does, when it runs, and mails a
-    link only to an active account. So the answer, and the time it takes, are the
-    same whether or not the address has an account.
-    """
-    email = normalize_email(email)
-    if email:
-        events.account_email_requested.send(email, purpose="password-reset")
-    db.session.commit()
-
 
 def _reset_serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")

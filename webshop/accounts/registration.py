@@ -1,6 +1,6 @@
 """Registering a customer, in two steps that never tell who already has an account.
 
-1. request_registration(email): whoever types an address gets the same answer ("check
+1. request_account_email(email, "register"): whoever types an address gets the same answer ("check
    your email") in the same time. The request only writes an outbox message; its job
    looks the address up when it runs and mails either a link to finish registering
    (registration_token) or, to an existing account's owner, a note that they already
@@ -21,12 +21,17 @@ from webshop.models import Customer, User
 from webshop.models.users import normalize_email
 
 
-def request_registration(email):
-    """Send this address a link to finish registering, or its owner a note that the
-    account exists (decided by the job, later). Commits once (the outbox message)."""
+def request_account_email(email, purpose):
+    """Ask for an account email to go to this address. Commits once (the outbox message).
+
+    `purpose` "register": a link to finish registering, or for an existing account a
+    note to its owner; "password-reset": a reset link, only to an active account. The
+    request never looks the address up (the job decides when it runs), so the answer,
+    and the time it takes, are the same whether or not the address has an account.
+    """
     email = normalize_email(email)
     if email:
-        events.account_email_requested.send(email, purpose="register")
+        events.account_email_requested.send(email, purpose=purpose)
     db.session.commit()
 
 

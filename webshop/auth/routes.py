@@ -40,14 +40,21 @@ def register():
     account (that owner is emailed instead), so this page cannot tell who shops here."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
-    form = RegistrationRequestForm()
+    return _account_email_page(RegistrationRequestForm(), "register", "register",
+                               REGISTRATION_LINK_SENT, "auth.register", "auth/register.html")
+
+
+def _account_email_page(form, scope, purpose, sent_message, endpoint, template):
+    """A form that only takes an email and sends it an account email (`purpose`), every
+    request counted against the `scope` limits per address and per account: the same
+    answer for every address."""
     if request.method == "POST":
-        _throttle("register").hit()
+        _throttle(scope).hit()
     if form.validate_on_submit():
-        accounts.request_registration(form.email.data)
-        flash(REGISTRATION_LINK_SENT, "success")
-        return redirect(url_for("auth.register"), 303)
-    return form_page("auth/register.html", form)
+        accounts.request_account_email(form.email.data, purpose)
+        flash(sent_message, "success")
+        return redirect(url_for(endpoint), 303)
+    return form_page(template, form)
 
 
 @bp.route("/register/<token>", methods=["GET", "POST"])
@@ -169,14 +176,9 @@ def address():
 def password_forgot():
     """Ask for a reset link. The answer is the same whether or not the address has an
     account, so this page cannot be used to find out who shops here."""
-    form = PasswordForgotForm()
-    if request.method == "POST":
-        _throttle("password-forgot").hit()
-    if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        flash(RESET_LINK_SENT, "success")
-        return redirect(url_for("auth.password_forgot"), 303)
-    return form_page("auth/password_forgot.html", form)
+    return _account_email_page(PasswordForgotForm(), "password-forgot", "password-reset",
+                               RESET_LINK_SENT, "auth.password_forgot",
+                               "auth/password_forgot.html")
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
