@@ -5,11 +5,15 @@ from webshop.models.cart import Cart, CartItem
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
+from webshop.models.promotions import (
+    DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
+)
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
-    "AuditLog", "Cart", "CartItem", "OutboxMessage", "REFUND_STATUSES", "Refund", "SandboxObject", "SentEmail", "StripeEvent",
+    "AuditLog", "Cart", "CartItem", "DiscountCode", "DiscountRedemption", "GiftCard",
+    "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
 ]

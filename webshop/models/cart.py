@@ -24,6 +24,9 @@ class Cart(db.Model):
     )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    # The codes the shopper entered (webshop.promotions): one discount code, one gift card.
+    discount_code: Mapped[Optional[str]] = mapped_column(String(40))
+    gift_card_code: Mapped[Optional[str]] = mapped_column(String(32))
 
     items: Mapped[list["CartItem"]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"

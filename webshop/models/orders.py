@@ -56,6 +56,8 @@ class Order(db.Model):
     tax: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    # The discount code the order used (its redemption: promotions), for the discount line.
+    discount_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     stripe_checkout_session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
