@@ -21,6 +21,7 @@ LAYERS = {
     "webshop.validation": FOUNDATION, "webshop.pagination": FOUNDATION,
     "webshop.safe_cache": FOUNDATION, "webshop.events": FOUNDATION,
     "webshop.media": FOUNDATION, "webshop.mail": FOUNDATION, "webshop.logs": FOUNDATION,
+    "webshop.sitemap": DOMAIN,
     "webshop.models": MODELS, "webshop.outbox": MODELS,
     "webshop.catalog": DOMAIN, "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
