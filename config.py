@@ -151,6 +151,12 @@ class Config:
     METRICS_TOKEN = env("METRICS_TOKEN")
     METRICS_ALLOW_FROM = tuple(
         part.strip() for part in env("METRICS_ALLOW_FROM", "").split(",") if part.strip())
+    # gunicorn's workers write their request and cache counts here and /metrics sums them
+    # (prometheus_client reads the same variable; deploy/gunicorn.conf.py empties it at
+    # start). Unset: one process, its own counts (development, `flask run`).
+    PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR")
+    # /metrics reads the database and the queue Redis at most this often per process.
+    METRICS_CACHE_SECONDS = float(env("METRICS_CACHE_SECONDS", 5))
 
     # Accounts: how long a password reset link and a registration link work (seconds).
     PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
@@ -242,6 +248,7 @@ class TestingConfig(Config):
     )
     REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/13")
     CACHE_KEY_PREFIX = "webshop-test:"
+    METRICS_CACHE_SECONDS = 0  # a scrape shows what the test just did
     # Nothing listens here: webhooks of tests without a live server fail fast. The
     # live_server fixture points BASE_URL at itself.
     BASE_URL = "http://127.0.0.1:9"

@@ -2,26 +2,23 @@
 
 Views, the CLI and the admin call these functions; none of them touches `request`.
 
-Caching: every cached entry's key carries the catalogue *version*, a random token kept
-in the cache itself. Any committed change to a category, product, image or variant
-(noticed by a session hook, or announced with `mark_changed` for bulk UPDATEs such as
-stock reservation) replaces the token, so every old entry becomes unreachable at once
-and a shopper never sees a stale price or stock state. A token (not a counter) is used
-so that an evicted version key can never bring old entries back.
+Caching is webshop.catalog_cache's (re-exported here: `cached`, `mark_changed`,
+`init_app`): a catalogue version in every key, replaced by staff edits, and a stock
+version per product, replaced by stock changes (`stock_changed`), which replace the
+catalogue version only when what a product list shows changes.
 """
 import functools
 import logging
 import re
-import uuid
 from dataclasses import dataclass
-from itertools import chain
 from typing import Optional
 
-from flask import current_app, g
-from sqlalchemy import and_, bindparam, case, event, func, literal_column, or_, select
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
 
-from webshop import safe_cache
+from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
+    cached, init_app, mark_changed, mark_stock_changed,
+)
 from webshop.extensions import db
 from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
 from webshop.models import Category, Product, ProductImage, ProductVariant
@@ -301,81 +298,32 @@ def set_variant_price(variant_id, price):
     return variant
 
 
-def mark_changed(session=None):
-    """Announce a catalogue change the session hook cannot see (a bulk UPDATE)."""
-    (session or db.session).info["catalog_changed"] = True
+def stock_changed(deltas, session=None):
+    """After a bulk UPDATE of stock ({variant id: units added, negative when taken}), in
+    the same transaction: when it commits, the pages showing that stock are replaced,
+    and only those. One query.
 
-
-# --- the cache ---------------------------------------------------------------------
-
-VERSION_KEY = "catalog:version"
-def _version():
-    """The catalogue version, read once per request (or CLI/job context)."""
-    version = g.get("catalog_version")
-    if version is None:
-        version = safe_cache.call("get", VERSION_KEY)
-        if version is None:
-            version = uuid.uuid4().hex[:12]
-            safe_cache.call("set", VERSION_KEY, version, 0)
-        g.catalog_version = version
-    return version
-
-
-def bump_version():
-    safe_cache.call("set", VERSION_KEY, uuid.uuid4().hex[:12], 0)
-    g.pop("catalog_version", None)
-
-
-# Each process also keeps what it has already fetched for the current version, so a
-# cached page costs one Redis round trip (the version) instead of one per fragment.
-# A new version drops the lot; the size bound keeps odd search strings from hoarding.
-LOCAL_MAX_ENTRIES = 2000
-_local = {"version": None, "entries": {}}
-
-
-def cached(key_parts, load):
-    """load() through the cache, under the current catalogue version. None is not cached."""
-    global _local
-    version = _version()
-    local = _local
-    if local["version"] != version:
-        local = _local = {"version": version, "entries": {}}
-    key = ":".join(str(p) for p in key_parts)
-    value = local["entries"].get(key)
-    if value is not None:
-        return value
-    value = safe_cache.call("get", f"catalog:{version}:{key}")
-    if value is None:
-        value = load()
-        if value is None:
-            return None
-        safe_cache.call("set", f"catalog:{version}:{key}", value)
-    if len(local["entries"]) >= LOCAL_MAX_ENTRIES:
-        local["entries"].clear()
-    local["entries"][key] = value
-    return value
-
-
-CATALOG_MODELS = (Category, Product, ProductImage, ProductVariant)
-
-
-def _note_catalog_changes(session, flush_context, instances):
-    changed = chain(session.new, session.deleted, (o for o in session.dirty if session.is_modified(o)))
-    if any(isinstance(obj, CATALOG_MODELS) for obj in changed):
-        session.info["catalog_changed"] = True
-
-
-def _after_commit(session):
-    if session.info.pop("catalog_changed", False):
-        bump_version()
-
-
-def _after_rollback(session):
-    session.info.pop("catalog_changed", None)
-
-
-def init_app(app):
-    if not event.contains(Session, "before_flush", _note_catalog_changes):
-        event.listen(Session, "before_flush", _note_catalog_changes)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))
+    The product pages (and purchase fragments) of the products touched always; the
+    catalogue version (every list, the home page) only when a product card would read
+    differently: its total stock crossed into or out of "sold out" or "only N left".
+    Concurrent orders for different variants of one product each see the other's
+    stock as before it, so a list may miss a crossing they make together until the
+    product's next change; product pages, and checkout, are always exact.
+    """
+    session = session or db.session
+    deltas = {variant_id: delta for variant_id, delta in deltas.items() if delta}
+    if not deltas:
+        return
+    touched = select(ProductVariant.product_id).where(ProductVariant.id.in_(deltas))
+    totals, moved = {}, {}
+    for slug, variant_id, stock in session.execute(
+        select(Product.slug, ProductVariant.id, ProductVariant.stock)
+        .join(ProductVariant, ProductVariant.product_id == Product.id)
+        .where(Product.id.in_(touched))
+    ):
+        totals[slug] = totals.get(slug, 0) + stock
+        moved[slug] = moved.get(slug, 0) + deltas.get(variant_id, 0)
+    mark_stock_changed(totals, session)
+    if any(stock_state(after - moved[slug]) != stock_state(after)
+           for slug, after in totals.items()):
+        mark_changed(session)

@@ -80,6 +80,6 @@ def adjust_stock(variant_id, reason, actor, delta=None, new_value=None):
     before = after - delta
     record(db.session, "stock.adjust", "variant", variant_id, actor,
            before={"stock": before}, after={"stock": after}, note=reason)
-    catalog.mark_changed()  # a bulk UPDATE: the session hook cannot see it
+    catalog.stock_changed({variant_id: delta})  # a bulk UPDATE: the session hook cannot see it
     db.session.commit()
     return before, after

@@ -108,6 +108,7 @@ def _change(order_id, to_status, actor=None, note="", **changes):
 
 def _release_stock(order):
     """Put the order's quantities back on the shelf (once: only inside a transition)."""
+    released = {}
     for item in sorted(order.items, key=lambda i: i.variant_id or 0):
         if item.variant_id is None:
             continue  # the variant was deleted since; nothing to put back
@@ -116,7 +117,8 @@ def _release_stock(order):
             .values(stock=ProductVariant.stock + item.quantity)
             .execution_options(synchronize_session=False)
         )
-    catalog.mark_changed()
+        released[item.variant_id] = released.get(item.variant_id, 0) + item.quantity
+    catalog.stock_changed(released)
 
 
 # --- staff and shoppers --------------------------------------------------------------------

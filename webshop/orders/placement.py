@@ -185,7 +185,8 @@ def _reserve_stock(lines):
         )
         if result.rowcount != 1:
             short.append(names[variant_id])
-    catalog.mark_changed()
+    if not short:  # otherwise the caller rolls back: nothing changed
+        catalog.stock_changed({variant_id: -quantity for variant_id, quantity in wanted.items()})
     return short
 
 

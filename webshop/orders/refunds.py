@@ -333,6 +333,7 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
 def _restock(order, lines):
     """Put the refunded lines' units back on the shelf (once: when the refund first counts)."""
     variants = {item.id: item.variant_id for item in order.items}
+    restocked = {}
     for item_id, quantity in sorted(lines.items()):
         variant_id = variants.get(int(item_id))
         if variant_id is None:
@@ -341,7 +342,8 @@ def _restock(order, lines):
             update(ProductVariant).where(ProductVariant.id == variant_id)
             .values(stock=ProductVariant.stock + int(quantity))
             .execution_options(synchronize_session=False))
-    catalog.mark_changed()
+        restocked[variant_id] = restocked.get(variant_id, 0) + int(quantity)
+    catalog.stock_changed(restocked)
 
 
 def _settle(order, actor=None):

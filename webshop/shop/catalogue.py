@@ -37,15 +37,17 @@ def read_only(render):
     return run
 
 
-def cached_page(key_parts, render):
-    """A whole page through the catalogue cache; the header differs by kind of visitor."""
+def cached_page(key_parts, render, product=None):
+    """A whole page through the catalogue cache; the header differs by kind of visitor.
+    A product's page names its slug as `product`: its stock changes replace only it."""
     if not current_app.config["PAGE_CACHE"]:
         return read_only(render)()
     if not current_user.is_authenticated:
         visitor = "anonymous"
     else:
         visitor = "staff" if current_user.is_staff else "customer"
-    return catalog.cached(("page", visitor, slots_version(), *key_parts), read_only(render))
+    return catalog.cached(("page", visitor, slots_version(), *key_parts), read_only(render),
+                          product=product)
 
 
 def slots_version():
@@ -142,9 +144,10 @@ def product_detail(slug):
         return render_template("shop/product.html", product=product, variant=variant)
 
     if purchase_only:
-        html = catalog.cached(("purchase", slots_version(), slug, variant_id), read_only(render))
+        html = catalog.cached(("purchase", slots_version(), slug, variant_id), read_only(render),
+                              product=slug)
     else:
-        html = cached_page(("product", slug, variant_id), render)
+        html = cached_page(("product", slug, variant_id), render, product=slug)
     if html is None:
         abort(404, description="We could not find that product. It may have been removed.")
     return html

@@ -1,8 +1,10 @@
 """Operations endpoints for load balancers and monitoring: /healthz, /readyz, /metrics.
 
-Request counts and latencies are kept per process (prometheus_client); the shop's own
-figures (orders by status, outbox backlog) are read from the database at scrape time,
-so they are the same whichever process answers.
+Request counts, latencies and cache hits are counted by each process (webshop.metrics)
+and, under gunicorn with PROMETHEUS_MULTIPROC_DIR, summed over all its workers, so a
+scrape shows the same totals whichever worker answers it. The shop's own figures (orders
+by status, stock-outs, outbox, RQ queues and workers) are read at scrape time
+(webshop.ops.collectors).
 
 /metrics tells how the business goes (orders, backlog), so it answers only a scraper
 that sends the METRICS_TOKEN as a bearer token, or connects from METRICS_ALLOW_FROM;
@@ -15,21 +17,15 @@ import ipaddress
 import time
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
-)
-from sqlalchemy import func, select, text
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import multiprocess
+from sqlalchemy import text
 
-from webshop import outbox
 from webshop.extensions import cache, db
-from webshop.models import Order
+from webshop.metrics import count_request
+from webshop.ops.collectors import ShopCollector
 
 bp = Blueprint("ops", __name__)
-
-REQUESTS = Counter("webshop_http_requests_total", "HTTP requests answered",
-                   ["method", "endpoint", "status"])
-LATENCY = Histogram("webshop_http_request_duration_seconds", "Time to answer a request",
-                    ["endpoint"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 
 def init_app(app):
@@ -40,12 +36,11 @@ def init_app(app):
         g.request_started = time.perf_counter()
 
     @app.after_request
-    def count_request(response):
-        endpoint = request.endpoint or "unmatched"
-        REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+    def count(response):
         started = g.get("request_started")
-        if started is not None:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        count_request(request.method, request.endpoint or "unmatched",
+                      response.status_code,
+                      None if started is None else time.perf_counter() - started)
         return response
 
 
@@ -83,23 +78,15 @@ def may_scrape():
 def metrics():
     if not may_scrape():
         abort(403, description="/metrics needs the metrics token or an allowed address.")
+    folder = current_app.config.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:  # every gunicorn worker's counts, summed
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted, path=folder)
+    else:  # one process (development): its own
+        counted = REGISTRY
     shop = CollectorRegistry()
-    orders = Gauge("webshop_orders", "Orders by status", ["status"], registry=shop)
-    for status, count in db.session.execute(
-        select(Order.status, func.count()).group_by(Order.status)
-    ):
-        orders.labels(status).set(count)
-    Gauge("webshop_orders_needing_attention", "Orders flagged for staff", registry=shop).set(
-        db.session.scalar(select(func.count()).select_from(Order)
-                          .where(Order.needs_attention.is_(True))))
-    backlog = outbox.backlog()
-    Gauge("webshop_outbox_pending", "Side effects not yet handed to the queue",
-          registry=shop).set(backlog["waiting"])
-    Gauge("webshop_outbox_backlog", "Side effects whose job has not finished (waiting, "
-          "queued, running or retrying)", registry=shop).set(backlog["unfinished"])
-    Gauge("webshop_outbox_oldest_age_seconds", "Age of the oldest side effect whose job "
-          "has not finished (0 when none)", registry=shop).set(round(backlog["oldest_age"], 1))
-    body = generate_latest(REGISTRY) + generate_latest(shop)
+    shop.register(ShopCollector(counted))
+    body = generate_latest(counted) + generate_latest(shop)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
@@ -111,19 +98,23 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready for traffic: the database answers, and Redis too where one is configured."""
+    """Ready for traffic: the database answers. Only the database: without it no page
+    can be served, whereas without Redis the shop serves uncached and the outbox keeps
+    its messages (DEPLOY.md), so a Redis outage must not take every instance out of the
+    load balancer at once. Redis's state is shown, for a person, under "degraded"."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
-        db.session.rollback()
         checks["database"] = f"error: {exc.__class__.__name__}"
+    finally:
+        db.session.rollback()
+    ready = checks["database"] == "ok"
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
     if current_app.config.get("REDIS_URL"):
         try:
             cache.cache._write_client.ping()
-            checks["redis"] = "ok"
         except Exception as exc:
-            checks["redis"] = f"error: {exc.__class__.__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), (200 if ready else 503)
+            body["degraded"] = {"redis": f"error: {exc.__class__.__name__}"}
+    return jsonify(body), (200 if ready else 503)
