@@ -41,6 +41,15 @@ class Config:
     LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
     LOG_FORMAT = env("LOG_FORMAT", "text")
     SHOP_CURRENCY = env("SHOP_CURRENCY", "EUR").upper()
+    # The seller on invoices and credit notes (copied into each when it is issued).
+    # Unset, an invoice says "Seller details not configured": set them in production.
+    SELLER_NAME = env("SELLER_NAME", "")
+    SELLER_ADDRESS = env("SELLER_ADDRESS", "")  # lines separated by ";" or newlines
+    SELLER_VAT_ID = env("SELLER_VAT_ID", "")
+    SELLER_EMAIL = env("SELLER_EMAIL", "")
+    # Returns may be asked for this many days after delivery (or dispatch, when delivery
+    # was never recorded).
+    RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 30)
     # The shop's public address, for links in emails (sent outside any request). Unset in
     # development: pages and the Stripe sandbox use the address they are served on, and
     # emails that of `make run`. Production requires it.

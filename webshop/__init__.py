@@ -28,13 +28,14 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
-    from webshop import accounts, catalog, notifications, outbox
+    from webshop import accounts, catalog, invoices, notifications, outbox
     from webshop.web import ratelimit, security
     from webshop.payments import gateway
     login_manager.user_loader(accounts.load_user)
     catalog.init_app(app)
     outbox.init_app(app)
     notifications.init_app(app)  # subscribes to the domain's events
+    invoices.init_app(app)  # issues invoices and credit notes on the orders' events
     app.extensions["webshop.payments"] = gateway  # the orders lifecycle's payment provider
     security.init_app(app)
     from webshop.web import input_guard  # before the blueprints: it bounds their <int:...> ids

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webshop import accounts, events, mail, outbox
+from webshop import accounts, events, mail, outbox, returns
 from webshop.cart import country_name, shipping_label
 from webshop.extensions import db
-from webshop.models import Order, Refund, SentEmail, User
+from webshop.models import Order, Refund, ReturnRequest, SentEmail, User
 from webshop.orders import access_token
 from webshop.orders.refunds import COUNTED
 
@@ -50,6 +50,16 @@ REFUND_SUBJECTS = {
     False: "Your order {number} has been refunded",
     True: "A partial refund for your order {number}",
 }
+# A return's status change (webshop.returns): one email per status, at most once each.
+RETURN_EMAIL = "return_update"
+RETURN_SUBJECTS = {
+    "requested": "We have your return request for order {number}",
+    "approved": "Your return for order {number} is approved",
+    "refused": "Your return request for order {number} was refused",
+    "received": "We have received your return for order {number}",
+    "refunded": "Your return for order {number} is refunded",
+    "closed": "Your return for order {number} is closed",
+}
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
 # What registration mails: a link to finish, or (the address has an account) a note.
 REGISTRATION_SUBJECTS = {
@@ -64,6 +74,7 @@ def init_app(app):
     events.password_reset_requested.connect(_on_password_reset_requested)
     events.refund_counted.connect(_on_refund_counted)
     events.account_email_requested.connect(_on_account_email_requested)
+    events.return_changed.connect(_on_return_changed)
 
 
 def _on_order_changed(order, status, notify_customer=True):
@@ -73,6 +84,11 @@ def _on_order_changed(order, status, notify_customer=True):
 
 def _on_refund_counted(refund):
     outbox.enqueue("webshop.notifications.send_refund_email", refund.id)
+
+
+def _on_return_changed(request, status):
+    if status in RETURN_SUBJECTS:
+        outbox.enqueue("webshop.notifications.send_return_email", request.id, status)
 
 
 def _on_password_reset_requested(user):
@@ -139,6 +155,24 @@ def send_refund_email(refund_id):
     order_id = order.id
     db.session.rollback()
     return _send_once(message, REFUND_EMAIL, order_id, f"{REFUND_EMAIL}:{refund_id}")
+
+
+def send_return_email(return_id, status):
+    """Tell the shopper what became of their return (one email per status, once).
+    Returns "sent", "duplicate" or "missing"."""
+    if status not in RETURN_SUBJECTS:
+        raise ValueError(f"unknown return status {status!r}")
+    request = db.session.get(ReturnRequest, return_id)
+    if request is None:
+        return "missing"
+    order = db.session.scalar(
+        select(Order).options(selectinload(Order.items)).where(Order.id == request.order_id))
+    message = _order_message(
+        RETURN_EMAIL, order, subject=RETURN_SUBJECTS[status].format(number=order.number),
+        status=status, rma=returns.view(request, order))
+    order_id = order.id
+    db.session.rollback()
+    return _send_once(message, RETURN_EMAIL, order_id, f"{RETURN_EMAIL}:{status}:{return_id}")
 
 
 def _send_once(message, kind, order_id, dedupe_key):
@@ -236,6 +270,8 @@ def _order_message(kind, order, subject=None, **extra):
         # For registered customers too: whoever holds the link may see the order.
         "order_url": absolute_url("shop.order_status", number=order.number,
                                   token=access_token(order)),
+        "invoice_url": absolute_url("shop.order_invoice", number=order.number,
+                                    token=access_token(order)),
         "shipping_label": shipping_label(order.shipping_method),
         "country": country_name(order.ship_country),
     }

@@ -3,5 +3,6 @@ from webshop.admin.blueprint import admin_only, bp
 from webshop.admin import (  # noqa: F401,E402  (attach the views to bp)
     audit, categories, customers, dashboard, orders, products, staff,
 )
+from webshop.admin import returns  # noqa: F401,E402  (returns and their steps)
 
 __all__ = ["admin_only", "bp"]

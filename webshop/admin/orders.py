@@ -22,6 +22,7 @@ from webshop.orders import refunds as order_refunds
 from webshop.orders import staff as order_staff
 from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
+from webshop.admin.returns import order_extras
 from webshop.extensions import htmx
 from webshop.models import utcnow
 from webshop.reports import export
@@ -115,6 +116,7 @@ def _detail_page(order, status=200, dispatch_form=None, error=None, refund_form=
     return render_template(
         "admin/orders/detail.html", order=order, history=order_reports.order_history(order.id),
         **_panel_context(order, dispatch_form, error, refund_form=refund_form),
+        **order_extras(order),
     ), status
 
 

@@ -2,6 +2,7 @@
 from webshop.models.audit import AuditLog
 from webshop.models.base import utcnow
 from webshop.models.cart import Cart, CartItem
+from webshop.models.invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
@@ -9,11 +10,13 @@ from webshop.models.promotions import (
     DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
 )
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
+from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
     "AuditLog", "Cart", "CartItem", "DiscountCode", "DiscountRedemption", "GiftCard",
     "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
+    "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
     "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
 ]

@@ -16,6 +16,7 @@ from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
 from webshop.shop.forms import CheckoutForm
+from webshop.shop.returns import order_page_extras
 from webshop.validation import whole_number
 from webshop.web import cart_session
 from webshop.web.forms import safe_next
@@ -238,4 +239,5 @@ def order_status(number):
     poll_url = url_for("shop.order_status", number=number, token=request.args.get("token"))
     if htmx and htmx.target == "order-status":
         return render_template("shop/_order_status.html", order=order, poll_url=poll_url)
-    return render_template("shop/order.html", order=order, poll_url=poll_url)
+    return render_template("shop/order.html", order=order, poll_url=poll_url,
+                           **order_page_extras(order))
