@@ -209,6 +209,9 @@ class Config:
     # (0: no cap).
     MAX_QUANTITY_PER_LINE = env_int("MAX_QUANTITY_PER_LINE", 99)
     MAX_PENDING_ORDERS = env_int("MAX_PENDING_ORDERS", 3)
+    # Gift cards (webshop.promotions) are sold as variants whose SKU starts with this:
+    # a paid unit issues a card worth its price, emailed to the buyer.
+    GIFT_CARD_SKU_PREFIX = env("GIFT_CARD_SKU_PREFIX", "GIFTCARD-").upper()
 
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # Where the static files are copied under content-hashed names, with their gzip and

@@ -28,6 +28,7 @@ LAYERS = {
     "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,
+    "webshop.promotions": DOMAIN,
     "webshop.returns": DOMAIN, "webshop.invoices": DOMAIN,
     "webshop.jobs": RUNTIME,
     "webshop.web": WEB, "webshop.shop": WEB, "webshop.auth": WEB, "webshop.admin": WEB,

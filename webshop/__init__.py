@@ -35,6 +35,8 @@ def create_app(test_config=None):
     catalog.init_app(app)
     outbox.init_app(app)
     notifications.init_app(app)  # subscribes to the domain's events
+    from webshop import promotions
+    promotions.init_app(app)  # consumes codes, issues gift cards on the orders' events
     invoices.init_app(app)  # issues invoices and credit notes on the orders' events
     app.extensions["webshop.payments"] = gateway  # the orders lifecycle's payment provider
     security.init_app(app)

@@ -29,6 +29,8 @@ from webshop.extensions import db
 from webshop.models import Order, Refund, ReturnRequest, SentEmail, User
 from webshop.orders import access_token
 from webshop.orders.refunds import COUNTED
+from webshop import promotions
+from webshop.models.promotions import GiftCard
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ RETURN_SUBJECTS = {
     "closed": "Your return for order {number} is closed",
 }
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
+GIFT_CARD_SUBJECT = "Your {shop} gift card"
 # What registration mails: a link to finish, or (the address has an account) a note.
 REGISTRATION_SUBJECTS = {
     "registration_link": "Finish creating your {shop} account",
@@ -74,6 +77,7 @@ def init_app(app):
     events.password_reset_requested.connect(_on_password_reset_requested)
     events.refund_counted.connect(_on_refund_counted)
     events.account_email_requested.connect(_on_account_email_requested)
+    events.gift_card_issued.connect(_on_gift_card_issued)
     events.return_changed.connect(_on_return_changed)
 
 
@@ -89,6 +93,14 @@ def _on_refund_counted(refund):
 def _on_return_changed(request, status):
     if status in RETURN_SUBJECTS:
         outbox.enqueue("webshop.notifications.send_return_email", request.id, status)
+
+
+def _on_gift_card_issued(card):
+    outbox.enqueue("webshop.notifications.send_gift_card_email", card.id)
+
+
+def _on_cart_abandoned(cart_id, number):
+    outbox.enqueue("webshop.notifications.send_cart_reminder", cart_id, number)
 
 
 def _on_password_reset_requested(user):
@@ -173,6 +185,24 @@ def send_return_email(return_id, status):
     order_id = order.id
     db.session.rollback()
     return _send_once(message, RETURN_EMAIL, order_id, f"{RETURN_EMAIL}:{status}:{return_id}")
+
+
+def send_gift_card_email(card_id):
+    """Send a new gift card's code to the address it was issued to, once."""
+    card = db.session.get(GiftCard, card_id)
+    if card is None or not card.email:
+        return "missing"
+    order = db.session.get(Order, card.order_id) if card.order_id else None
+    subject = GIFT_CARD_SUBJECT.format(shop=current_app.config["SHOP_NAME"])
+    context = {"card": card, "code": promotions.grouped(card.code), "subject": subject,
+               "order_number": order.number if order else "",
+               "shop_url": absolute_url("shop.home")}
+    message = mail.build_message(
+        card.email, subject, render_template("email/gift_card.txt", **context),
+        render_template("email/gift_card.html", **context))
+    order_id = card.order_id
+    db.session.rollback()
+    return _send_once(message, "gift_card", order_id, f"gift_card:{card_id}")
 
 
 def _send_once(message, kind, order_id, dedupe_key):

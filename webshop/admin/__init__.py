@@ -1,7 +1,7 @@
 """The admin area over HTTP (blueprint `admin`, mounted at /admin): see admin.blueprint."""
 from webshop.admin.blueprint import admin_only, bp
 from webshop.admin import (  # noqa: F401,E402  (attach the views to bp)
-    audit, categories, customers, dashboard, orders, products, staff,
+    audit, categories, customers, dashboard, orders, products, promotions, staff,
 )
 from webshop.admin import returns  # noqa: F401,E402  (returns and their steps)
 

@@ -1,0 +1,129 @@
+"""The codes a cart holds, and what they do to its amounts.
+
+A cart holds at most one discount code and one gift card (`carts.discount_code`,
+`carts.gift_card_code`). The one form in the cart (and at checkout) takes either: a
+code is looked up as a gift card when it has a card's shape, else as a discount code.
+A code is checked when it is entered, and again every time the cart is priced (the
+cart may have changed, the code may have run out); at placement it is checked once
+more with the buyer's email, inside the order's transaction (webshop.promotions.holds).
+"""
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import func
+
+from webshop.extensions import db
+from webshop.models import GiftCard
+from webshop.money import format_money
+from webshop.promotions import codes, giftcards
+from webshop.promotions.codes import PromotionError
+
+
+@dataclass
+class Applied:
+    """What the cart's codes do now: the discount (or None), the card and its usable
+    balance, and why a code the cart holds does not count (messages for the shopper)."""
+    discount: Optional[codes.Discount] = None
+    code: object = None
+    card: Optional[GiftCard] = None
+    card_balance: int = 0
+    problems: list = field(default_factory=list)
+
+    def quote_args(self):
+        """The keyword arguments pricing.quote takes from the promotions."""
+        discount = self.discount
+        return {"line_discounts": dict(discount.line_discounts) if discount else {},
+                "free_shipping": bool(discount and discount.free_shipping),
+                "gift_card_balance": self.card_balance}
+
+    @property
+    def card_label(self):
+        return giftcards.masked(self.card.code) if self.card else ""
+
+
+def apply_code(cart, text, lines, email=None):
+    """Put the code the shopper typed on the cart, if it applies now. Commits once.
+    Returns the message to show; raises PromotionError (nothing written) if it cannot."""
+    typed = (text or "").strip()
+    if not typed:
+        raise PromotionError("Enter a discount code or a gift card code.", "code")
+    if len(typed) > 60:
+        raise PromotionError("That is not a code we issue.", "code")
+    if cart is None or not lines:
+        raise PromotionError("Add something to your cart before entering a code.", "code")
+    card = giftcards.find(typed)
+    if card is not None:
+        giftcards.usable(card, lines[0].currency)
+        cart.gift_card_code = card.code
+        message = (f"Gift card ending {card.code[-4:]} added: "
+                   f"{format_money(card.balance, card.currency)} available.")
+    else:
+        code = codes.find(typed)
+        if code is None:
+            raise PromotionError(f"We don't know the code “{typed}”. Check it and try again.",
+                                 "code")
+        codes.check(code, lines, email=email)
+        cart.discount_code = code.code
+        message = f"Code {code.code} applied."
+    cart.updated_at = func.now()
+    db.session.commit()
+    return message
+
+
+def remove_code(cart, kind):
+    """Take the discount code (kind "discount") or the gift card ("gift_card") off the
+    cart. Commits once."""
+    if kind not in ("discount", "gift_card"):
+        raise PromotionError("Choose the code to remove.")
+    if cart is not None:
+        if kind == "discount":
+            cart.discount_code = None
+        else:
+            cart.gift_card_code = None
+        db.session.commit()
+    return "Gift card removed." if kind == "gift_card" else "Code removed."
+
+
+def applied(cart, lines, email=None):
+    """What the cart's codes do to these lines now (Applied). A code that no longer
+    applies stays on the cart (the shopper may add what it needs) and says why."""
+    result = Applied()
+    if cart is None or not lines:
+        return result
+    if cart.discount_code:
+        code = codes.find(cart.discount_code)
+        try:
+            if code is None:
+                raise PromotionError(f"The code {cart.discount_code} is no longer valid.")
+            result.discount = codes.check(code, lines, email=email)
+            result.code = code
+        except PromotionError as error:
+            result.problems.append(str(error))
+    if cart.gift_card_code:
+        card = giftcards.find(cart.gift_card_code)
+        try:
+            if card is None:
+                raise PromotionError("That gift card is no longer valid.")
+            result.card_balance = giftcards.usable(card, lines[0].currency)
+            result.card = card
+        except PromotionError as error:
+            result.problems.append(str(error))
+    return result
+
+
+def quote_for(cart, lines, country=None, shipping_method=None, email=None):
+    """(pricing.quote with the cart's codes, Applied): the amounts every page shows."""
+    from webshop import pricing  # the pipeline (webshop.pricing) prices; promotions adjust
+    result = applied(cart, lines, email)
+    return pricing.quote(lines, country, shipping_method, **result.quote_args()), result
+
+
+def adjuster(cart, email):
+    """For orders.place_order's `adjust`: the strict version of `applied` (with the
+    buyer's email), which refuses to place an order with a code that does not apply."""
+    def adjust(lines):
+        result = applied(cart, lines, email)
+        if result.problems:
+            raise PromotionError(result.problems[0] + " Remove it to continue.", "code")
+        return result.quote_args()
+    return adjust
