@@ -10,7 +10,7 @@ FLASK      := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 CLUSTER_ARGS ?=
 
-.PHONY: venv run test services browser nginx cluster bench clean
+.PHONY: venv run test services browser nginx cluster bench bench-mix clean
 
 # Create the virtualenv once; reinstall only when requirements.txt is newer than the stamp.
 venv: $(STAMP)
@@ -50,6 +50,13 @@ cluster: venv services nginx
 
 bench: venv services
 	$(BIN)/python scripts/bench.py
+
+# The shopper mix (browse, cart, checkout, account) and orders/s, app alone and through
+# nginx, each against the hello-world route; BENCHMARKS.md has the figures. BENCH_MIX_ARGS
+# for scripts/loadmix.py's options (--help).
+BENCH_MIX_ARGS ?=
+bench-mix: venv services nginx
+	$(BIN)/python scripts/loadmix.py $(BENCH_MIX_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

@@ -9,4 +9,10 @@
 - queries.py: SQL statements per storefront page, counted in-process
 - report.py: the printed tables and the summary against the targets
 - cli.py: the options and the order of the steps
+
+scripts/loadmix.py (`make bench-mix`), the shopper mix, reuses them and adds:
+- mix.py: the mix of actions and the report's arithmetic (pure, tested)
+- shoppers.py: the locust file of virtual shoppers, buyers and the hello-world route
+- shopdata.py: accounts, stock before a run, and the stock audit after it
+- targets.py: the servers loaded (gunicorn as deployed; nginx + instances; a given one)
 """

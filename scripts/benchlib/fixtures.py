@@ -28,7 +28,9 @@ def prepare_database(fresh):
     for args in (["db", "upgrade"], ["seed-demo"]):
         log("flask " + " ".join(args))
         result = subprocess.run(
-            flask + args, cwd=ROOT, env=bench_env(), capture_output=True, text=True, timeout=120
+            # seed-demo refuses production: the bench database is seeded as development
+            flask + args, cwd=ROOT, env=bench_env({"WEBSHOP_ENV": "development"}),
+            capture_output=True, text=True, timeout=120,
         )
         if result.returncode != 0:
             sys.stderr.write(result.stdout + result.stderr)

@@ -25,17 +25,20 @@ class ServerDidNotStart(RuntimeError):
 
 
 class Gunicorn:
-    def __init__(self, worker_class, workers, threads, logdir, extra_env=None, name="gunicorn"):
+    def __init__(self, worker_class, workers, threads, logdir, extra_env=None, name="gunicorn",
+                 config=None):
+        """`config`: a gunicorn config file (deploy/gunicorn.conf.py) that sizes the server
+        itself; then `workers` and `threads` are not passed (worker_class must match it)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.worker_class = worker_class
-        cmd = [
-            str(ROOT / ".venv" / "bin" / "gunicorn"), "wsgi:app",
-            "-w", str(workers), "-k", worker_class,
-            "-b", f"127.0.0.1:{self.port}",
-            "--no-control-socket", "--graceful-timeout", "5",
-        ]
-        if worker_class == "gthread":
+        cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "wsgi:app"]
+        if config:
+            cmd += ["-c", str(config)]
+        else:
+            cmd += ["-w", str(workers), "-k", worker_class]
+        cmd += ["-b", f"127.0.0.1:{self.port}", "--no-control-socket", "--graceful-timeout", "5"]
+        if worker_class == "gthread" and not config:
             cmd += ["--threads", str(threads)]
         self.logfile = open(Path(logdir) / f"{name}.log", "w")
         self.name = name

@@ -13,6 +13,8 @@ BENCH_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "WEBSHOP_ENV": "production",
     "SECRET_KEY": "bench",  # the same in every mode, so a session cookie stays valid
+    "BASE_URL": "http://127.0.0.1:8000",  # production requires it; links only
+    "STRIPE_SANDBOX": "1",  # production without a Stripe key: the built-in sandbox
 }
 # The mode variables are removed from the inherited environment, so a shell that
 # happens to export one cannot change what a mode measures.
