@@ -144,6 +144,7 @@ class Config:
     JOB_SCHEDULE = {
         "expire-reservations": env_int("JOB_EXPIRE_RESERVATIONS_EVERY", 120),
         "relay-outbox": env_int("JOB_RELAY_OUTBOX_EVERY", 60),
+        "cart-reminders": env_int("JOB_CART_REMINDERS_EVERY", 300),
     }
     # An outbox message is done when its job has finished, not when Redis took it: one
     # handed over this many seconds ago and still not finished (Redis lost it: a restart
@@ -209,6 +210,12 @@ class Config:
     # (0: no cap).
     MAX_QUANTITY_PER_LINE = env_int("MAX_QUANTITY_PER_LINE", 99)
     MAX_PENDING_ORDERS = env_int("MAX_PENDING_ORDERS", 3)
+    # Abandoned-cart reminders (webshop.reminders): this many hours after a cart last
+    # changed (0: no reminders), at most CART_REMINDER_MAX per cart; the email's restore
+    # link works for CART_REMINDER_LINK_DAYS.
+    CART_REMINDER_DELAY_HOURS = float(env("CART_REMINDER_DELAY_HOURS", 24))
+    CART_REMINDER_MAX = env_int("CART_REMINDER_MAX", 1)
+    CART_REMINDER_LINK_DAYS = env_int("CART_REMINDER_LINK_DAYS", 14)
     # Gift cards (webshop.promotions) are sold as variants whose SKU starts with this:
     # a paid unit issues a card worth its price, emailed to the buyer.
     GIFT_CARD_SKU_PREFIX = env("GIFT_CARD_SKU_PREFIX", "GIFTCARD-").upper()

@@ -30,6 +30,7 @@ LAYERS = {
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,
     "webshop.promotions": DOMAIN,
     "webshop.returns": DOMAIN, "webshop.invoices": DOMAIN,
+    "webshop.reminders": DOMAIN,
     "webshop.jobs": RUNTIME,
     "webshop.web": WEB, "webshop.shop": WEB, "webshop.auth": WEB, "webshop.admin": WEB,
     "webshop.ops": WEB, "webshop.payments.routes": WEB,

@@ -160,7 +160,7 @@ def add_item(variant_id, quantity, token=None, user_id=None):
         item.quantity = new_quantity
     else:
         db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=quantity))
-    cart.updated_at = func.now()
+    _touch(cart)
     db.session.commit()
     return cart
 
@@ -180,12 +180,20 @@ def set_quantity(cart, item_id, quantity):
     else:
         _check_stock(_sellable_variant(item.variant_id), quantity)
         item.quantity = quantity
+    _touch(cart)
     db.session.commit()
 
 
 def remove_item(cart, item_id):
     db.session.delete(_own_item(cart, item_id))
+    _touch(cart)
     db.session.commit()
+
+
+def _touch(cart):
+    """The cart changed (a line added, changed or removed): abandoned-cart reminders
+    count their delay from here (webshop.reminders)."""
+    cart.updated_at = func.now()
 
 
 def clear(cart):
@@ -211,7 +219,33 @@ def refill(quantities, token=None, user_id=None):
             existing[variant_id].quantity = min(existing[variant_id].quantity + quantity, limit)
         else:
             cart.items.append(CartItem(variant_id=variant_id, quantity=min(quantity, limit)))
+    _touch(cart)
     return cart
+
+
+def restore_lines(quantities, token=None, user_id=None):
+    """Put (variant_id, quantity) pairs back into the cart (an abandoned-cart reminder's
+    restore link): each variant that can still be bought ends with at least the
+    quantity named, within its stock and max_quantity(), so following the link twice
+    adds nothing more. Commits. Returns (the cart, how many lines could not be put
+    back in full)."""
+    wanted = dict(quantities)
+    stock = dict(db.session.execute(
+        select(ProductVariant.id, ProductVariant.stock).join(Product)
+        .where(ProductVariant.id.in_(wanted), Product.active.is_(True))).all())
+    cart = _get_or_create_cart(token, user_id)
+    existing = {item.variant_id: item for item in cart.items}
+    short = 0
+    for variant_id, quantity in wanted.items():
+        fits = min(quantity, max_quantity(), stock.get(variant_id, 0))
+        short += fits < quantity
+        if variant_id in existing:
+            existing[variant_id].quantity = max(existing[variant_id].quantity, fits)
+        elif fits > 0:
+            cart.items.append(CartItem(variant_id=variant_id, quantity=fits))
+    _touch(cart)
+    db.session.commit()
+    return cart, short
 
 
 def lines(cart):
@@ -328,6 +362,7 @@ def merge_guest_cart(token, user_id):
                 target.quantity = max(capped, target.quantity)
             elif capped > 0:
                 own.items.append(CartItem(variant_id=item.variant_id, quantity=capped))
+        _touch(own)
     if guest is not None:
         db.session.delete(guest)
     db.session.commit()

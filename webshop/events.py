@@ -20,6 +20,9 @@ password_reset_requested = _events.signal("password-reset-requested")
 account_email_requested = _events.signal("account-email-requested")
 # sender: a Refund, the first time it counts towards its order (pending or succeeded).
 refund_counted = _events.signal("refund-counted")
+# sender: the id of a cart just claimed for an abandoned-cart reminder (webshop.reminders);
+# kwargs: number, which reminder of that cart it is.
+cart_abandoned = _events.signal("cart-abandoned")
 # sender: a GiftCard just issued to an email address (webshop.promotions): its email.
 gift_card_issued = _events.signal("gift-card-issued")
 # sender: a ReturnRequest whose status just changed (webshop.returns); kwargs: status.

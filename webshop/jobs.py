@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
 
-from webshop import orders, outbox
+from webshop import orders, outbox, reminders
 from webshop.extensions import db
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 PERIODIC_TASKS = {
     "expire-reservations": "webshop.jobs.expire_reservations",
     "relay-outbox": "webshop.jobs.relay_outbox",
+    "cart-reminders": "webshop.jobs.remind_abandoned_carts",
 }
 
 # --- running jobs ------------------------------------------------------------------------
@@ -82,6 +83,13 @@ def expire_reservations():
 
 def relay_outbox():
     return outbox.relay_pending()
+
+
+def remind_abandoned_carts():
+    reminded = reminders.sweep()
+    if reminded:
+        log.info("reminded %d abandoned cart(s)", reminded)
+    return reminded
 
 
 def schedule_periodic(connection):

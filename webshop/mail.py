@@ -18,8 +18,9 @@ from flask import current_app
 
 
 
-def build_message(to, subject, text, html=None):
-    """A multipart/alternative message (text, then HTML) from the shop's sender address."""
+def build_message(to, subject, text, html=None, headers=None):
+    """A multipart/alternative message (text, then HTML) from the shop's sender address,
+    with any extra `headers` ({name: value}, e.g. List-Unsubscribe)."""
     config = current_app.config
     name, address = parseaddr(config["MAIL_DEFAULT_SENDER"])
     message = EmailMessage()
@@ -28,6 +29,8 @@ def build_message(to, subject, text, html=None):
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

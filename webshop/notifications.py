@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webshop import accounts, events, mail, outbox, returns
+from webshop import accounts, events, mail, outbox, reminders, returns
 from webshop.cart import country_name, shipping_label
 from webshop.extensions import db
 from webshop.models import Order, Refund, ReturnRequest, SentEmail, User
@@ -63,6 +63,9 @@ RETURN_SUBJECTS = {
     "closed": "Your return for order {number} is closed",
 }
 PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
+# An abandoned cart (webshop.reminders): each reminder of a cart sent at most once.
+REMINDER_EMAIL = "cart_reminder"
+REMINDER_SUBJECT = "You left something in your cart at {shop}"
 GIFT_CARD_SUBJECT = "Your {shop} gift card"
 # What registration mails: a link to finish, or (the address has an account) a note.
 REGISTRATION_SUBJECTS = {
@@ -79,6 +82,7 @@ def init_app(app):
     events.account_email_requested.connect(_on_account_email_requested)
     events.gift_card_issued.connect(_on_gift_card_issued)
     events.return_changed.connect(_on_return_changed)
+    events.cart_abandoned.connect(_on_cart_abandoned)
 
 
 def _on_order_changed(order, status, notify_customer=True):
@@ -97,6 +101,10 @@ def _on_return_changed(request, status):
 
 def _on_gift_card_issued(card):
     outbox.enqueue("webshop.notifications.send_gift_card_email", card.id)
+
+
+def _on_cart_abandoned(cart_id, number):
+    outbox.enqueue("webshop.notifications.send_cart_reminder", cart_id, number)
 
 
 def _on_cart_abandoned(cart_id, number):
@@ -224,6 +232,34 @@ def _send_once(message, kind, order_id, dedupe_key):
         raise
     db.session.commit()
     return "sent"
+
+
+def send_cart_reminder(cart_id, number):
+    """Reminder `number` of an abandoned cart: its lines at today's prices, a link that
+    restores them and one that unsubscribes (also as RFC 8058 one-click headers).
+    Sent once; "skipped" when it should no longer go out (webshop.reminders decides)."""
+    reminder = reminders.reminder_email(cart_id, number)
+    if reminder is None:
+        db.session.rollback()
+        log.info("reminder %s of cart %s not sent: no longer due", number, cart_id)
+        return "skipped"
+    one_click = absolute_url("shop.reminder_one_click", token=reminder.unsubscribe_token)
+    context = {
+        "reminder": reminder,
+        "subject": REMINDER_SUBJECT.format(shop=current_app.config["SHOP_NAME"]),
+        "restore_url": absolute_url("shop.cart_restore", token=reminder.restore_token),
+        "unsubscribe_url": absolute_url("shop.reminder_unsubscribe",
+                                        token=reminder.unsubscribe_token),
+    }
+    message = mail.build_message(
+        reminder.email, context["subject"],
+        render_template(f"email/{REMINDER_EMAIL}.txt", **context),
+        render_template(f"email/{REMINDER_EMAIL}.html", **context),
+        headers={"List-Unsubscribe": f"<{one_click}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    db.session.rollback()
+    return _send_once(message, REMINDER_EMAIL, None, f"{REMINDER_EMAIL}:{cart_id}:{number}")
 
 
 def send_password_reset(user_id, token=None):

@@ -5,7 +5,7 @@ domain (webshop.accounts), and render.
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from webshop import accounts
+from webshop import accounts, reminders
 from webshop.auth import logins
 from webshop.auth.blueprint import bp
 from webshop.auth.forms import (
@@ -121,7 +121,22 @@ def account():
         address=address,
         orders=recent.items,
         order_total=recent.total,
+        reminders_on=not reminders.unsubscribed(current_user.email),
     )
+
+
+@bp.post("/account/reminders")
+@login_required
+def account_reminders():
+    """Cart reminders on or off for the account's address (the same list the emails'
+    unsubscribe link writes to)."""
+    if request.form.get("reminders") == "on":
+        reminders.resubscribe(current_user.email)
+        flash("Cart reminders are on.", "success")
+    else:
+        reminders.unsubscribe(current_user.email)
+        flash("Cart reminders are off.", "success")
+    return redirect(url_for("auth.account"), 303)
 
 
 @bp.get("/account/orders")

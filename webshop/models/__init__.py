@@ -10,12 +10,13 @@ from webshop.models.promotions import (
     DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
 )
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
+from webshop.models.reminders import ReminderUnsubscribe
 from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
     "AuditLog", "Cart", "CartItem", "DiscountCode", "DiscountRedemption", "GiftCard",
-    "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "SandboxObject", "SentEmail", "StripeEvent",
+    "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "ReminderUnsubscribe", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
     "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",

@@ -7,7 +7,9 @@ variant's current price.
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webshop.extensions import db
@@ -16,6 +18,8 @@ from webshop.models.base import created_at_column, updated_at_column
 
 class Cart(db.Model):
     __tablename__ = "carts"
+    # The reminder sweep reads carts by when they last changed (webshop.reminders).
+    __table_args__ = (Index("ix_carts_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
@@ -23,7 +27,15 @@ class Cart(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
     created_at: Mapped[datetime] = created_at_column()
+    # When the cart last changed (its lines included: webshop.cart touches it).
     updated_at: Mapped[datetime] = updated_at_column()
+    # Abandoned-cart reminders (webshop.reminders). A guest's address, kept only with the
+    # consent they ticked at checkout, and when they gave it; the reminders sent for this
+    # cart and when the last one was (a compare-and-set on these sends each once).
+    remind_email: Mapped[Optional[str]] = mapped_column(String(254))
+    remind_consent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The codes the shopper entered (webshop.promotions): one discount code, one gift card.
     discount_code: Mapped[Optional[str]] = mapped_column(String(40))
     gift_card_code: Mapped[Optional[str]] = mapped_column(String(32))

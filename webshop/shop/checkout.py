@@ -16,6 +16,7 @@ from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
 from webshop.shop.forms import CheckoutForm
+from webshop.shop.reminders import remember_consent
 from webshop.shop.returns import order_page_extras
 from webshop.validation import whole_number
 from webshop.web import cart_session
@@ -104,6 +105,8 @@ def checkout():
         method = _offered(request.args.get("shipping_method"))
         return render_template("shop/_order_summary.html", lines=lines,
                                totals=carts.totals(lines, method))
+    if request.method == "POST" and not current_user.is_authenticated:
+        remember_consent(cart, form)  # the reminder box stands whether or not an order follows
     if form.validate_on_submit():
         try:
             order = orders.place_order(

@@ -1,4 +1,5 @@
 """The checkout form: the address form plus email, delivery and the idempotency key."""
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -6,10 +7,25 @@ from webshop.cart import shipping_methods
 from webshop.web.forms import AddressForm
 
 
+REMIND_ME = "Email me a reminder if I don't finish"
+
+
+def email_field():
+    return EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ReminderConsentForm(FlaskForm):
+    """The checkout's reminder box on its own (shop.reminders.checkout_reminder, htmx)."""
+    email = email_field()
+    remind_me = BooleanField(REMIND_ME, default=False)
+
+
 class CheckoutForm(AddressForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = email_field()
     shipping_method = RadioField("Delivery", validators=[DataRequired()])
     save_address = BooleanField("Save this address for next time", default=True)
+    # A guest's explicit consent to one abandoned-cart reminder (webshop.reminders).
+    remind_me = BooleanField(REMIND_ME, default=False)
     # One order per rendering of this form, however often it is submitted.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
 
