@@ -13,14 +13,16 @@ from werkzeug.datastructures import ImmutableMultiDict
 from tests.factories import PASSWORD, make_category, make_order, make_product, make_user
 from tests.helpers import csrf_token, login
 from webshop.extensions import db as _db
-from webshop.models import Cart, CartItem, Customer, ProductImage, User
+from webshop.models import Cart, CartItem, Customer, Page, ProductImage, User
 
 # Stripe's API as the sandbox serves it: it stands in for stripe.com (its own bearer-key
 # authentication, JSON errors, no cookies), so the shop's rules for pages do not apply.
 STRIPE_API = "/_sandbox/stripe/v1/"
 STATIC_ENDPOINTS = ("static", "stripe_sandbox.static")
 # POSTs that take no CSRF token on purpose, and what protects them instead.
-CSRF_EXEMPT = {"payments.stripe_webhook": "Stripe's signature (Stripe-Signature header)"}
+CSRF_EXEMPT = {"payments.stripe_webhook": "Stripe's signature (Stripe-Signature header)",
+               "shop.reminder_one_click": "the signed token in its URL (RFC 8058 one-click "
+                                          "unsubscribe: it can only stop reminders)"}
 NEW_PASSWORD = "a much longer passphrase 42"
 # What a person would type into a field the page leaves empty, by name (or name ending).
 PLAUSIBLE = {
@@ -78,7 +80,8 @@ def routes(app, objects=None, methods=("GET", "POST")):
 
 def make_objects(db):
     """One of everything the routes name: a staff user, a category, a product (plenty of
-    stock) with an image, a guest's pending order with a line, a customer and a cart line.
+    stock) with an image, a guest's pending order with a line, a customer, a cart line
+    and a published policy page.
     Returns the values for the routes' arguments."""
     make_user("other@example.com", role="staff")
     category = make_category("Mugs")
@@ -88,6 +91,8 @@ def make_objects(db):
     cart = Cart(token="objects-cart")
     cart.items.append(CartItem(variant_id=product.variants[0].id, quantity=1))
     db.session.add(cart)
+    page = Page(slug="returns", title="Returns", body="Within 30 days.", published=True)
+    db.session.add(page)
     db.session.commit()
     return {
         "category_id": category.id, "product_id": product.id, "image_id": db.session.scalar(
@@ -95,6 +100,7 @@ def make_objects(db):
         "order_id": order.id, "number": order.number, "item_id": cart.items[0].id,
         "customer_id": 1, "user_id": 1, "slug": product.slug,
         "shop.category_page:slug": category.slug, "filename": "products/mug.webp",
+        "page_id": page.id, "shop.page:slug": page.slug,
     }
 
 

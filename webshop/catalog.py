@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, union_all
 
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
     cached, init_app, mark_changed, mark_stock_changed,
@@ -22,6 +22,7 @@ from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
 from webshop.extensions import db
 from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
 from webshop.models import Category, Product, ProductImage, ProductVariant
+from webshop.models.pages import Page as PolicyPage
 from webshop.models.catalog import product_search_document
 
 log = logging.getLogger(__name__)
@@ -253,13 +254,31 @@ def choose_variant(product, variant_id=None):
 
 def categories():
     """All categories as plain dicts (cheap to cache), in display order."""
+    return navigation()["categories"]
+
+
+def navigation():
+    """What every storefront page links to: {"categories": [{id, slug, name,
+    description}], "pages": [{slug, title}] (the published policy pages, for the
+    footer)}, in display order. One query on a cache miss, so the footer costs none."""
     def load():
-        rows = db.session.execute(
-            select(Category.id, Category.slug, Category.name, Category.description)
-            .order_by(Category.position, Category.name)
-        )
-        return [dict(row._mapping) for row in rows]
-    return cached(("categories",), load)
+        kind = literal_column("'category'").label("kind")
+        rows = db.session.execute(union_all(
+            select(kind, Category.id, Category.slug, Category.name, Category.description,
+                   Category.position),
+            select(literal_column("'page'"), PolicyPage.id, PolicyPage.slug, PolicyPage.title,
+                   literal_column("''"), PolicyPage.position)
+            .where(PolicyPage.published.is_(True)),
+        ).order_by("kind", "position", "name"))
+        found = {"categories": [], "pages": []}
+        for row in rows:
+            if row.kind == "category":
+                found["categories"].append({"id": row.id, "slug": row.slug, "name": row.name,
+                                            "description": row.description})
+            else:
+                found["pages"].append({"slug": row.slug, "title": row.name})
+        return found
+    return cached(("navigation",), load)
 
 
 def category_by_slug(slug):

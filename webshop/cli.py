@@ -23,7 +23,7 @@ def seed_demo_command():
 
     counts = seed_demo(db.session, current_app.config["UPLOAD_DIR"],
                        current_app.config["SHOP_CURRENCY"])
-    for name in ("categories", "products", "variants", "images"):
+    for name in ("categories", "products", "variants", "images", "pages"):
         c = counts[name]
         click.echo(f"{name.capitalize():<11} {c['created']:>4} created, {c['existing']:>4} already there")
     files = counts["image_files"]

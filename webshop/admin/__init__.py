@@ -4,5 +4,6 @@ from webshop.admin import (  # noqa: F401,E402  (attach the views to bp)
     audit, categories, customers, dashboard, orders, products, promotions, staff,
 )
 from webshop.admin import returns  # noqa: F401,E402  (returns and their steps)
+from webshop.admin import pages  # noqa: F401,E402  (the policy pages)
 
 __all__ = ["admin_only", "bp"]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from webshop.demo.artwork import write_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
+from webshop.demo.pages import seed_pages
 from webshop.models import Category, Product, ProductImage, ProductVariant, User
 
 
@@ -110,6 +111,7 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     if staff is None:
         session.add(User(DEMO_STAFF_EMAIL, password=password, role="staff"))
     result["staff"] = {"email": DEMO_STAFF_EMAIL, "password": password, "created": staff is None}
+    result["pages"] = seed_pages(session, current_app.config)
 
     session.commit()
     return result

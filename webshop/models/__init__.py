@@ -6,6 +6,7 @@ from webshop.models.invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
+from webshop.models.pages import Page
 from webshop.models.promotions import (
     DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
 )
@@ -20,4 +21,5 @@ __all__ = [
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
     "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
+    "Page",
 ]

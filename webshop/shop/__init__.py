@@ -1,5 +1,5 @@
 """The storefront over HTTP (blueprint `shop`): the catalogue, the cart, checkout, orders."""
-from webshop.shop import catalogue, checkout, reminders, seo  # noqa: F401  (attach the views to bp)
+from webshop.shop import catalogue, checkout, pages, reminders, seo  # noqa: F401  (attach the views to bp)
 from webshop.shop.blueprint import bp
 
 __all__ = ["bp"]
