@@ -3,7 +3,7 @@
 
 It creates the app once, hands over whatever the outbox still holds (a crash or a Redis
 outage may have left messages behind), keeps the periodic tasks scheduled
-(expire-reservations, relay-outbox: see webshop.jobs), and works the queues in
+(expire-reservations, relay-outbox, cart-reminders: webshop.jobs), and works the queues in
 RQ_QUEUES of the queue Redis (REDIS_QUEUE_URL, else REDIS_URL) with RQ's scheduler,
 which also runs the jobs' retries. Every job runs in a forked work-horse, inside the
 app's context (webshop.jobs.run_in_app). SIGTERM or Ctrl-C finishes the current job,

@@ -167,7 +167,8 @@ def start_worker(worker_env, tmp_path):
 
     def start(*args, env=None):
         full_env = {**worker_env, "JOB_EXPIRE_RESERVATIONS_EVERY": "0",
-                    "JOB_RELAY_OUTBOX_EVERY": "0", **(env or {})}
+                    "JOB_RELAY_OUTBOX_EVERY": "0", "JOB_CART_REMINDERS_EVERY": "0",
+                    **(env or {})}
         worker = WorkerProcess(full_env, args, tmp_path / f"worker-{len(workers) + 1}.log")
         workers.append(worker)
         return worker
