@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webshop import events
@@ -97,10 +97,10 @@ def returnable_quantities(order, returns):
 
 
 def order_returns(order_id):
-    """The order's returns with their lines, oldest first (one query)."""
+    """The order's returns with their lines, oldest first (one query: joined)."""
     return db.session.scalars(
-        select(ReturnRequest).options(selectinload(ReturnRequest.lines))
-        .where(ReturnRequest.order_id == order_id).order_by(ReturnRequest.id)).all()
+        select(ReturnRequest).options(joinedload(ReturnRequest.lines))
+        .where(ReturnRequest.order_id == order_id).order_by(ReturnRequest.id)).unique().all()
 
 
 def claim_order(order_id):
