@@ -92,7 +92,7 @@ def test_an_unpaid_order_has_no_invoice(client, db):
     assert documents(db) == []
 
 
-def test_a_partial_refund_gets_a_credit_note_referencing_the_invoice(shop, db, staff_token,
+def test_a_partial_refund_gets_a_credit_note_referencing_the_invoice(shop, db,
                                                                     settings):
     settings(**SELLER)
     mug = make_product("Mug", price=1250, stock=5)

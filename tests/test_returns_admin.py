@@ -2,31 +2,17 @@
 line, and refund part of the order through the Stripe sandbox (the order's refunds);
 refuse with a note; each step emails the shopper (received by the SMTP server in the
 test process). Roles and CSRF, and the pages' query budgets."""
-import pytest
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import csrf_token, log_in_new_user, page, stock_of
+from tests.helpers import log_in_new_user, page, stock_of
 from tests.returns_helpers import delivered_order, paid_and_delivered
+# Staff beside the paying shopper, and no webhook of a test landing in the next one.
+from tests.test_refunds import admin_client, deliveries_done  # noqa: F401  (fixtures)
 from webshop import orders, returns
 from webshop.extensions import db as _db
 from webshop.models import AuditLog, Order, Refund, ReturnRequest
 from webshop.payments.sandbox import store as sandbox_store
-from webshop.payments.sandbox import wait_for_deliveries
-
-
-@pytest.fixture
-def admin_client(app, shop):
-    """Staff in the admin, beside the shopper (`shop`) who paid."""
-    client = app.test_client()
-    client.token = log_in_new_user(client)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def deliveries_done():
-    yield
-    wait_for_deliveries(timeout=10)  # no webhook of this test lands in the next one
 
 
 def step(client, request_id, action, **data):
