@@ -10,6 +10,7 @@ from tests.helpers import csrf_token, page, run_concurrently
 from tests.reminder_helpers import abandon, age, link, reminder_jobs, reminders_sent
 from webshop import notifications, reminders
 from webshop import cart as carts
+from webshop.extensions import db as _db
 from webshop.models import AuditLog, ProductVariant, ReminderUnsubscribe, utcnow
 
 
@@ -177,3 +178,23 @@ def test_the_email_reads_the_cart_when_it_is_sent_and_skips_what_is_no_longer_du
     reminders.unsubscribe("ada@example.com")
     assert reminders.reminder_email(cart.id, 1) is None
     assert notifications.send_cart_reminder(cart.id, 2) == "skipped"
+
+
+def test_on_sqlite_the_sweep_reminds_once_and_the_email_goes_out_in_process(
+        sqlite_app, tmp_path):
+    """Embedded mode: SQLite stores times as text, and jobs run right after the commit."""
+    sqlite_app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
+    assert sqlite_app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    with sqlite_app.app_context():
+        user = register_customer("ada@example.com")
+        cart = abandon((make_product("Blue Mug", price=1250), 1), user=user)
+        fresh = abandon((make_product("Teapot"), 1), email="guest@example.com", hours_ago=2)
+        carts.set_quantity(fresh, fresh.items[0].id, 2)  # SQLite's own now(): still fresh
+
+        assert reminders.sweep() == 1
+        assert reminders.sweep() == 0
+        assert reminders_sent(cart.id) == 1 and reminders_sent(fresh.id) == 0
+        [sent] = (tmp_path / "mail").glob("*cart_reminder*.eml")
+        assert "Blue Mug" in sent.read_text()
+        _db.session.remove()
+        _db.engine.dispose()
