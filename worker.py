@@ -29,7 +29,7 @@ from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
 from rq.utils import now
 
-from webshop import create_app, jobs, outbox
+from webshop import create_app, jobs, logs, outbox
 from webshop.extensions import db
 
 log = logging.getLogger("worker")
@@ -188,9 +188,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()  # also warns if the queue Redis may evict jobs
+    # JSON lines (LOG_FORMAT=json, production's default) or text, as the web's, each with
+    # the request id of the job it belongs to (webshop.jobs.run_in_app binds it).
+    logs.configure(args.log_level, app.config["LOG_FORMAT"])
     url = outbox.queue_url(app)
     if not url:
         sys.exit("The worker needs Redis: set REDIS_URL (or REDIS_QUEUE_URL). (Without "

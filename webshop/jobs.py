@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 
 from webshop import orders, outbox, reminders
 from webshop.extensions import db
+from webshop.logs import request_id_bound
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +52,29 @@ def run_in_app(path, *args):
     for an outbox job, the message's finish is recorded (if that fails, so does the job,
     and RQ runs it again)."""
     app = _job_app()
-    with app.app_context():
+    job = _current_job()
+    # Logged under the id of the request that wrote the job (the outbox keeps it in the
+    # job's meta), so one id finds a checkout in the web logs and its email here.
+    request_id = job.meta.get("request_id") if job is not None else None
+    with app.app_context(), request_id_bound(request_id):
         if _worker["pid"] is not None and _worker["pid"] != os.getpid():
             # A forked work-horse: never share the parent's pooled database connections.
             db.engine.dispose(close=False)
             _worker["pid"] = os.getpid()
+        log.info("job %s started", path)
         result = outbox.resolve(path)(*args)
-        message = _outbox_message()
+        # The outbox message the job stands for (None outside RQ, or for periodic jobs).
+        message = outbox.message_id(job.id) if job is not None else None
         if message is not None:
             outbox.complete(message)
+        log.info("job %s finished", path)
         return result
 
 
-def _outbox_message():
-    """The outbox message the running RQ job stands for (None outside RQ, or for
-    periodic and other jobs)."""
+def _current_job():
     from rq import get_current_job
 
-    job = get_current_job()
-    return outbox.message_id(job.id) if job is not None else None
+    return get_current_job()
 
 
 # --- periodic tasks (scheduled by the worker) -----------------------------------------------

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from webshop.extensions import db
+from webshop.logs import current_request_id
 from webshop.models import OutboxMessage, utcnow
 
 log = logging.getLogger("webshop.outbox")
@@ -77,9 +78,14 @@ def _enqueue(connection, message_id_, job, args):
 
     config = current_app.config
     queue = Queue(queue_for(job), connection=connection)
+    # The request that wrote the message, for the worker's logs (webshop.jobs). Handed
+    # over right after the request's commit, it is still the current one; a message
+    # relayed later goes without.
+    request_id = current_request_id()
     queue.enqueue_call(
         RUN_IN_APP, args=(job, *args),
         job_id=job_id(message_id_), unique=True,
+        meta={"request_id": request_id} if request_id else None,
         description=f"{job}({', '.join(map(repr, args))}) [outbox {message_id_}]",
         timeout=config["JOB_TIMEOUT"],
         retry=Retry(max=config["JOB_RETRIES"], interval=list(config["JOB_RETRY_INTERVALS"])),
