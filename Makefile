@@ -10,7 +10,7 @@ FLASK      := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 CLUSTER_ARGS ?=
 
-.PHONY: venv run test services browser nginx cluster bench bench-mix clean
+.PHONY: venv run test services browser nginx cluster bench bench-mix clean screenshots
 
 # Create the virtualenv once; reinstall only when requirements.txt is newer than the stamp.
 venv: $(STAMP)
@@ -30,6 +30,10 @@ run: venv
 
 test: venv services browser nginx
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# PNGs of home, list, product and cart at 1280 and 390 px into screenshots/ (git-ignored).
+screenshots: venv services browser
+	$(BIN)/python -m pytest -q tests/browser/test_screenshots.py
 
 # PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379, started (or installed) if needed.
 services:

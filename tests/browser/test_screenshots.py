@@ -1,9 +1,11 @@
 """Home, list, product and cart at a desktop (1280 px) and a phone (390 px) width: no page
-scrolls sideways, the phone's filters open from a drawer and its category bar scrolls,
-and a PNG of each lands in screenshots/ (git-ignored) for people to look at."""
+scrolls sideways, each passes axe-core at that width, the phone's filters open from a
+drawer (with and without JavaScript) and its category bar scrolls, and a PNG of each
+lands in screenshots/ (git-ignored; `make screenshots`) for people to look at."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.a11y import axe_violations
 from tests.conftest import ROOT
 from tests.factories import make_category, make_product
 from webshop.models import Page
@@ -32,13 +34,15 @@ def catalogue(db):
 @pytest.mark.parametrize("size", list(WIDTHS))
 def test_pages_fit_the_screen_and_are_photographed(live_server, browser, catalogue, size):
     width, height = WIDTHS[size]
-    context = browser.new_context(viewport={"width": width, "height": height})
+    # The CSP is bypassed only so that axe can be injected (see test_accessibility).
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
     page = context.new_page()
     SCREENSHOTS.mkdir(exist_ok=True)
 
     def photograph(name):
         overflow = page.evaluate("() => document.documentElement.scrollWidth")
         assert overflow <= width, f"{name} at {width} px is {overflow} px wide"
+        assert axe_violations(page) == [], f"{name} at {width} px"
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
     try:
@@ -64,5 +68,23 @@ def test_pages_fit_the_screen_and_are_photographed(live_server, browser, catalog
         page.goto(live_server + "/cart")
         expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
         photograph("cart")
+    finally:
+        context.close()
+
+
+def test_the_phone_filter_drawer_opens_with_the_keyboard_and_without_javascript(
+        live_server, browser, catalogue):
+    context = browser.new_context(viewport={"width": 390, "height": 844},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/products")
+        expect(page.get_by_label("Sort by")).to_be_hidden()
+        page.locator(".filters-drawer > summary").focus()
+        page.keyboard.press("Enter")
+        page.get_by_label("Sort by").select_option(label="Price: low to high")
+        page.get_by_role("button", name="Apply").click()
+        expect(page).to_have_url(live_server + "/products?q=&category=&sort=price_asc")
+        expect(page.locator(".product-card").first).to_contain_text("Linen Apron")
     finally:
         context.close()
