@@ -84,6 +84,24 @@ class Config:
     # Whole catalogue pages are cached by default; off, they render from the database
     # every time (data such as the category list is still cached).
     PAGE_CACHE = env("WEBSHOP_PAGE_CACHE", "1") != "0"
+    # Anonymous catalogue pages (no session, no login) are the same for everyone: a shared
+    # cache (CDN, nginx) may keep them this many seconds (s-maxage), and serve them this
+    # much longer while it fetches a fresh copy (stale-while-revalidate). Browsers always
+    # revalidate (max-age=0, ETag). So a catalogue change reaches a visitor behind such a
+    # cache within CATALOGUE_EDGE_TTL seconds (and a stale copy at most that plus _STALE).
+    CATALOGUE_EDGE_TTL = env_int("CATALOGUE_EDGE_TTL", 30)
+    CATALOGUE_EDGE_STALE = env_int("CATALOGUE_EDGE_STALE", 60)
+    # A shopper's first add-to-cart (no session yet, so no token) is accepted from our
+    # own pages only: Sec-Fetch-Site: same-origin, or an Origin that is the address asked
+    # for, BASE_URL, or one of these (comma-separated, e.g. "https://shop.example.com")
+    # for a proxy that rewrites the Host header. See SECURITY.md.
+    CSRF_TRUSTED_ORIGINS = tuple(
+        part.strip() for part in env("CSRF_TRUSTED_ORIGINS", "").split(",") if part.strip())
+    # Each process keeps the catalogue's version tokens this many seconds (0: read them
+    # from Redis on every request), so a cached page needs no Redis round trip. The
+    # staleness bound: a change made through another process shows here within it (this
+    # process's own changes show at once).
+    CATALOGUE_VERSION_TTL = float(env("CATALOGUE_VERSION_TTL", 1.0))
 
     # A Redis that answers slowly must not hold a page hostage: fail fast, serve uncached.
     REDIS_SOCKET_TIMEOUT = float(env("REDIS_SOCKET_TIMEOUT", 0.25))
@@ -279,6 +297,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     # Tests place many unpaid orders as one shopper; the cap's own tests set it.
     MAX_PENDING_ORDERS = 0
+    # Every test sees each catalogue change at once, even one made through another
+    # process or by emptying the database; the version's own tests turn the copy on.
+    CATALOGUE_VERSION_TTL = 0
 
 
 class ProductionConfig(Config):

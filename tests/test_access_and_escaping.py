@@ -103,7 +103,7 @@ def test_script_in_catalogue_addresses_and_searches_comes_back_escaped(app, clie
                    f"/admin/customers?q={IMG}", f"/admin/audit?actor={SCRIPT}"]
 
     shopper = app.test_client()
-    token = csrf_token(shopper, f"/products/{product.slug}")
+    token = csrf_token(shopper, "/login")  # first visitors' product pages carry no token
     add_to_cart(shopper, token, product.variants[0].id)
     placed, _ = checkout(shopper, token, name=f"Eve {SCRIPT}", line1=f"1 {IMG} Street",
                          city=SCRIPT, region=IMG, phone="+49 30 1234")
@@ -167,6 +167,8 @@ def test_a_cached_page_carries_each_shoppers_own_token_and_count(app, db, settin
     product = make_product("Mug", stock=10)
     url = f"/products/{product.slug}"
     first, second = app.test_client(), app.test_client()
+    for browser in (first, second):  # each with a session (first visits share one page)
+        browser.get("/login")
     token_first = csrf_token(first, url)
     add_to_cart(first, token_first, product.variants[0].id, 3)
     token_second = csrf_token(second, url)  # the same cached page

@@ -90,3 +90,25 @@ def test_a_shopper_moves_between_instances_and_survives_one_dying(cluster, db):
     assert "/_sandbox/stripe/pay/" in first.headers["Location"]
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_nginx_micro_caches_anonymous_pages_and_never_a_session(cluster, db):
+    mug = make_product("Mug", price=1250, stock=50)
+    url = f"{cluster.url}/products/{mug.slug}"
+    first, second = requests.get(url, timeout=10), requests.get(url, timeout=10)
+    assert first.headers["X-Cache-Status"] == "MISS"
+    assert second.headers["X-Cache-Status"] == "HIT" and second.text == first.text
+    assert "Set-Cookie" not in second.headers and "public" in second.headers["Cache-Control"]
+
+    # A first visitor adds to the cart through the proxy: the Origin is the proxy's address.
+    shopper = requests.Session()
+    added = shopper.post(cluster.url + "/cart/items", timeout=10, allow_redirects=False,
+                         headers={"Origin": cluster.url},
+                         data={"csrf_token": "", "variant_id": mug.variants[0].id, "quantity": 2})
+    assert added.status_code == 303 and shopper.cookies.get("session")
+    for _ in range(3):  # with a session: never from the cache, never into it
+        mine = shopper.get(url, timeout=10)
+        assert mine.headers["X-Cache-Status"] == "BYPASS"
+        assert 'class="badge-count">2<' in mine.text and "private" in mine.headers["Cache-Control"]
+    shared = requests.get(url, timeout=10)
+    assert shared.headers["X-Cache-Status"] == "HIT" and 'class="badge-count">0<' in shared.text

@@ -85,6 +85,10 @@ def test_product_page_shows_price_stock_and_the_cart_form(client, db):
     assert f'name="variant_id" value="{product.variants[0].id}"' in html
     assert 'name="quantity"' in html
     assert "__CSRF_TOKEN__" not in html
+    # A first visitor's page is shared by all of them: no token (webshop.web.first_post).
+    assert 'name="csrf_token" value=""' in html
+    client.get("/login")  # now this browser has a session, and the page its token
+    html = client.get(f"/products/{product.slug}").get_data(as_text=True)
     assert re.search(r'name="csrf_token" value="[^"]{20,}"', html)
 
 

@@ -64,9 +64,11 @@ def create_app(test_config=None):
     app.register_blueprint(payments_bp)
 
     from webshop import ops
-    from webshop.web import error_pages, static_files, templating
+    from webshop.web import edge_cache, error_pages, first_post, static_files, templating
     ops.init_app(app)
     error_pages.init_app(app)
+    first_post.init_app(app)  # a sessionless shopper's add-to-cart, checked by origin
+    edge_cache.init_app(app)  # before templating: it hashes the page with its slots filled
     templating.init_app(app)
     static_files.init_app(app)  # hashed, compressed, immutable /static (WhiteNoise)
 

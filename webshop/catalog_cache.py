@@ -16,11 +16,17 @@ that an evicted version key can never bring old entries back):
 A cached product page costs one Redis round trip: both versions are read with one MGET.
 Each process also keeps what it already fetched for the current catalogue version, so
 the other pages cost one round trip (the version) instead of one per fragment.
+
+And each process keeps the versions it read for CATALOGUE_VERSION_TTL seconds (1 s by
+default; 0 reads them every request), so a cached page costs no round trip at all:
+a change made by another process shows here within that bound; one made by this
+process shows at once (it keeps the token it wrote).
 """
+import time
 import uuid
 from itertools import chain
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -40,37 +46,70 @@ def _token():
 
 
 def _versions(product=None):
-    """(catalogue version, `product`'s stock version or None), in one round trip; the
-    catalogue version is read once per request (or CLI/job context)."""
+    """(catalogue version, `product`'s stock version or None), in one round trip at most;
+    the catalogue version is read once per request (or CLI/job context)."""
     version, stock = g.get("catalog_version"), None
     if product is None:
         if version is None:
-            version = safe_cache.call("get", VERSION_KEY)
+            version, = _read(VERSION_KEY)
     else:
         key = STOCK_KEY.format(product)
         if version is None:
-            version, stock = safe_cache.call("get_many", VERSION_KEY, key) or (None, None)
+            version, stock = _read(VERSION_KEY, key)
         else:
-            stock = safe_cache.call("get", key)
+            stock, = _read(key)
         if stock is None:
-            stock = _token()
-            safe_cache.call("set", key, stock, 0)
+            stock = _write({key: _token()})[key]
     if version is None:
-        version = _token()
-        safe_cache.call("set", VERSION_KEY, version, 0)
+        version = _write({VERSION_KEY: _token()})[VERSION_KEY]
     g.catalog_version = version
     return version, stock
 
 
+# This process's copy of the versions it read or wrote: {key: (token, read again after)}.
+KNOWN_MAX_ENTRIES = 10_000
+
+
+def _known():
+    return current_app.extensions.setdefault("webshop.catalog_versions", {})
+
+
+def _read(*keys):
+    """These version keys' tokens: this process's copy while younger than
+    CATALOGUE_VERSION_TTL, else one round trip (a failing cache: all None)."""
+    ttl, now = current_app.config["CATALOGUE_VERSION_TTL"], time.monotonic()
+    known = _known()
+    if ttl > 0:
+        copies = [known.get(key) for key in keys]
+        if all(copy is not None and copy[1] > now for copy in copies):
+            return [copy[0] for copy in copies]
+    values = (safe_cache.call("get_many", *keys) or [None] * len(keys)) if keys else []
+    if ttl > 0:
+        if len(known) >= KNOWN_MAX_ENTRIES:
+            known.clear()
+        known.update((key, (value, now + ttl)) for key, value in zip(keys, values) if value)
+    return values
+
+
+def _write(tokens):
+    """Store new tokens ({key: token}, one round trip); this process uses them at once."""
+    safe_cache.call("set_many", tokens, 0)
+    ttl = current_app.config["CATALOGUE_VERSION_TTL"]
+    if ttl > 0:
+        expires = time.monotonic() + ttl
+        _known().update((key, (token, expires)) for key, token in tokens.items())
+    return tokens
+
+
 def bump_version():
-    safe_cache.call("set", VERSION_KEY, _token(), 0)
+    _write({VERSION_KEY: _token()})
     g.pop("catalog_version", None)
 
 
 def bump_products(slugs):
     """Replace these products' stock versions (one round trip)."""
     if slugs:
-        safe_cache.call("set_many", {STOCK_KEY.format(slug): _token() for slug in slugs}, 0)
+        _write({STOCK_KEY.format(slug): _token() for slug in slugs})
 
 
 # A new catalogue version drops the lot; the size bound keeps odd search strings from

@@ -8,6 +8,7 @@ never stored: `thumbnail_name("products/x-1.webp") == "products/x-1.thumb.webp"`
 Nothing here knows about products or the database; callers decide which files belong
 to what (webshop.merchandising for uploads, webshop.demo for the demo catalogue).
 """
+import hashlib
 import io
 import logging
 import os
@@ -52,6 +53,30 @@ def new_product_image_name(slug):
 def upload_path(filename, upload_dir=None):
     """Where a stored name lives on disk (under UPLOAD_DIR unless told otherwise)."""
     return os.path.join(upload_dir or current_app.config["UPLOAD_DIR"], *filename.split("/"))
+
+
+_content_versions = {}  # (path, mtime, size) -> digest: each file is read once per process
+CONTENT_VERSIONS_MAX = 10_000
+
+
+def content_version(filename, upload_dir=None):
+    """A short hash of a stored image's content ("" when it is missing). Image URLs carry
+    it (`?v=`), so one URL always names the same bytes and may be cached as immutable;
+    stored names are never reused for other content anyway (uploads get a random name)."""
+    path = upload_path(filename, upload_dir)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    digest = _content_versions.get(key)
+    if digest is None:
+        with open(path, "rb") as file:
+            digest = hashlib.blake2b(file.read(), digest_size=6).hexdigest()
+        if len(_content_versions) >= CONTENT_VERSIONS_MAX:
+            _content_versions.clear()
+        _content_versions[key] = digest
+    return digest
 
 
 def files_present(filename, upload_dir=None):

@@ -23,16 +23,20 @@ def products(db):
 
 def test_cart_and_guest_checkout_with_htmx(live_server, page, products):
     mug, tee = products
-    page.goto(f"{live_server}/products/{mug.slug}")
+    # A new visitor: the product page is the one shared by all of them (no token in it).
+    first = page.goto(f"{live_server}/products/{mug.slug}")
+    assert first.headers["cache-control"].startswith("public") and "set-cookie" not in first.headers
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator("#add-feedback")).to_contain_text("Added to your cart")
     expect(page.locator("#cart-badge .badge-count")).to_have_text("1")
+    page.get_by_role("button", name="Add to cart").click()  # now with the session's token
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("2")
 
     page.goto(f"{live_server}/products/{tee.slug}")
     page.get_by_label("Size").select_option(label="L · €49.00")
     expect(page.locator("#variant-price")).to_have_text("€49.00")
     page.get_by_role("button", name="Add to cart").click()
-    expect(page.locator("#cart-badge .badge-count")).to_have_text("2")
+    expect(page.locator("#cart-badge .badge-count")).to_have_text("3")
 
     page.locator("#cart-badge").click()
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()

@@ -11,6 +11,9 @@ from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
 from webshop.validation import whole_number
+from webshop.media import content_version
+from webshop.web.edge_cache import shareable, stateless
+from webshop.web.static_files import IMMUTABLE
 
 
 class ListArgs:
@@ -57,6 +60,7 @@ def slots_version():
 
 
 @bp.get("/")
+@shareable
 def home():
     return cached_page(("home",), lambda: render_template(
         "shop/home.html", featured=catalog.featured_products(), categories=catalog.categories(),
@@ -64,6 +68,7 @@ def home():
 
 
 @bp.get("/products")
+@shareable
 def product_list():
     args = ListArgs(request.args)
     category = catalog.category_by_slug(args.category) if args.category else None
@@ -73,6 +78,7 @@ def product_list():
 
 
 @bp.get("/categories/<slug>")
+@shareable
 def category_page(slug):
     category = catalog.category_by_slug(slug)
     if category is None:
@@ -129,6 +135,7 @@ def _list_page(args, category, endpoint, results):
 
 
 @bp.get("/products/<slug>")
+@shareable
 def product_detail(slug):
     # Any other value shows the default variant, as for an id no variant has.
     variant_id = whole_number(request.args.get("variant_id"))
@@ -154,6 +161,12 @@ def product_detail(slug):
 
 
 @bp.get("/media/<path:filename>")
+@stateless
 def media(filename):
-    """Product images from the uploads folder (behind a proxy, let it serve this path)."""
-    return send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)
+    """Product images from the uploads folder (behind a proxy, let it serve this path).
+    A URL carrying the file's content hash (as media_url writes them) is immutable."""
+    response = send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)
+    version = request.args.get("v")
+    if version and version == content_version(filename):
+        response.headers["Cache-Control"] = IMMUTABLE
+    return response

@@ -20,6 +20,7 @@ from webshop.shop.reminders import remember_consent
 from webshop.shop.returns import order_page_extras
 from webshop.validation import whole_number
 from webshop.web import cart_session
+from webshop.web.first_post import origin_checked
 from webshop.web.forms import safe_next
 
 
@@ -48,6 +49,7 @@ def cart():
 
 
 @bp.post("/cart/items")
+@origin_checked  # a first visitor's cached product page has no token (SECURITY.md)
 def cart_add():
     back = request.form.get("next")
     try:

@@ -22,12 +22,14 @@ from webshop import cart, catalog, media
 from webshop.models.base import as_utc
 from webshop.orders.disputes import DISPUTE_OPEN
 from webshop.money import format_money
+from webshop.web import edge_cache
 
 def media_url(filename, thumb=False):
-    """URL of an uploaded or generated image; `thumb` picks its small rendition."""
+    """URL of an uploaded or generated image; `thumb` picks its small rendition. The URL
+    carries the file's content hash, so it is served as immutable (shop.media)."""
     if thumb:
         filename = media.thumbnail_name(filename)
-    return url_for("shop.media", filename=filename)
+    return url_for("shop.media", filename=filename, v=media.content_version(filename) or None)
 
 
 def render_cached(key_parts, template, load_context):
@@ -67,6 +69,17 @@ def _slot_values():
     }
 
 
+# The page shared by every visitor without a session (webshop.web.edge_cache): no token
+# (such a visitor's first add-to-cart is checked by its origin: webshop.web.first_post),
+# an empty cart, no messages.
+SHARED_SLOT_VALUES = {"csrf": "", "cart_count": "0", "flashes": ""}
+
+
+def _fill_shared(html):
+    pattern = current_app.extensions["webshop.slots"]
+    return pattern.sub(lambda match: SHARED_SLOT_VALUES[match.group(1)], html)
+
+
 def _flashes_html():
     messages = get_flashed_messages(with_categories=True) if "_flashes" in session else []
     return render_template("_flashes.html", messages=messages) if messages else ""
@@ -75,6 +88,8 @@ def _flashes_html():
 def fill_slots(response):
     if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
         return response
+    if edge_cache.is_public():
+        return edge_cache.fill_shared(response, _fill_shared)
     html = response.get_data(as_text=True)
     if SLOT_PREFIX not in html:
         return response
