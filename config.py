@@ -208,13 +208,20 @@ class Config:
     LOGIN_SESSION_TOUCH_AFTER = env_int("LOGIN_SESSION_TOUCH_AFTER", 300)
     REMEMBER_COOKIE_DURATION = LOGIN_SESSION_MAX_IDLE
 
-    # Checkout. Prices include VAT; TAX_RATE_PERCENT says how much of a total is VAT.
+    # Taxes (webshop.pricing): prices include VAT; the rates live in the tax_rates table
+    # (/admin/tax-rates). SHOP_COUNTRY's rate is shown before a shopper's country is
+    # known; TAX_DESTINATION_BASED=0 charges it everywhere (below the EU's distance-
+    # selling threshold), 1 (default) charges the destination's rate.
+    SHOP_COUNTRY = env("SHOP_COUNTRY", "DE").upper()
+    TAX_DESTINATION_BASED = env("TAX_DESTINATION_BASED", "1") != "0"
+    # Shipping lives in shipping zones (/admin/shipping-zones). These settings are only
+    # what the default zone for SHIP_COUNTRIES starts with (`flask seed-demo`,
+    # `flask seed-pricing`).
     SHIPPING_METHODS = {
         "standard": ("Standard delivery (3-5 working days)", env_int("SHIPPING_STANDARD_PRICE", 495)),
         "express": ("Express delivery (1-2 working days)", env_int("SHIPPING_EXPRESS_PRICE", 1295)),
     }
     FREE_SHIPPING_OVER = env_int("FREE_SHIPPING_OVER", 6000)  # standard shipping; 0 = never
-    TAX_RATE_PERCENT = env_int("TAX_RATE_PERCENT", 20)
     SHIP_COUNTRIES = {
         "AT": "Austria", "BE": "Belgium", "DK": "Denmark", "FI": "Finland", "FR": "France",
         "DE": "Germany", "IE": "Ireland", "IT": "Italy", "LU": "Luxembourg",

@@ -28,7 +28,7 @@ LAYERS = {
     "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,
-    "webshop.promotions": DOMAIN,
+    "webshop.promotions": DOMAIN, "webshop.pricing": DOMAIN,
     "webshop.returns": DOMAIN, "webshop.invoices": DOMAIN,
     "webshop.reminders": DOMAIN,
     "webshop.jobs": RUNTIME,

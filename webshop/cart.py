@@ -1,4 +1,5 @@
-"""The cart domain: lines, quantities, merging and totals. No Flask request in here.
+"""The cart domain: lines, quantities and merging (their amounts: webshop.pricing). No
+Flask request in here.
 
 Functions that change a cart commit once (they are whole user actions); reads never
 commit. Quantities are validated here, so every caller (views, tests) gets the same
@@ -48,6 +49,8 @@ class Line:
     quantity: int
     stock: int
     active: bool
+    tax_class: str = "standard"
+    weight_grams: Optional[int] = None
 
     @property
     def line_total(self):
@@ -72,15 +75,6 @@ class Line:
 class LineProblem:
     state: str  # a stock state, for the style
     message: str
-
-
-@dataclass(frozen=True)
-class Totals:
-    subtotal: int
-    shipping: int
-    tax: int
-    total: int
-    currency: str
 
 
 def parse_quantity(raw, allow_zero=False):
@@ -254,7 +248,7 @@ def lines(cart):
         return []
     rows = db.session.execute(
         select(CartItem.id, CartItem.quantity, ProductVariant, Product.name, Product.slug,
-               Product.active, catalog.first_image().label("image"))
+               Product.active, Product.tax_class, catalog.first_image().label("image"))
         .join(ProductVariant, ProductVariant.id == CartItem.variant_id)
         .join(Product, Product.id == ProductVariant.product_id)
         .where(CartItem.cart_id == cart.id)
@@ -268,7 +262,8 @@ def lines(cart):
             option_values=row.ProductVariant.option_values, sku=row.ProductVariant.sku,
             image=row.image, unit_price=row.ProductVariant.price,
             currency=row.ProductVariant.currency, quantity=row.quantity,
-            stock=row.ProductVariant.stock, active=row.active,
+            stock=row.ProductVariant.stock, active=row.active, tax_class=row.tax_class,
+            weight_grams=row.ProductVariant.weight_grams,
         )
         for row in rows
     ]
@@ -280,65 +275,6 @@ def item_count(cart):
     return db.session.scalar(
         select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.cart_id == cart.id)
     )
-
-
-def shipping_methods():
-    """{code: (label, price)} from configuration."""
-    return current_app.config["SHIPPING_METHODS"]
-
-
-def shipping_label(method):
-    """A shipping method's name for people; its code if it is no longer offered."""
-    return shipping_methods().get(method, (method,))[0]
-
-
-def country_name(code):
-    """The name of a country the shop ships to; the code itself for any other."""
-    return current_app.config["SHIP_COUNTRIES"].get(code, code)
-
-
-def free_shipping_over():
-    """The subtotal from which standard delivery is free (minor units); 0: never."""
-    return current_app.config["FREE_SHIPPING_OVER"]
-
-
-def shipping_price(method, subtotal):
-    """What delivery by `method` costs for this subtotal: free standard delivery over
-    the threshold, the method's price otherwise."""
-    free_over = free_shipping_over()
-    if method == "standard" and free_over and subtotal >= free_over:
-        return 0
-    return shipping_methods()[method][1]
-
-
-@dataclass(frozen=True)
-class ShippingOption:
-    code: str
-    label: str
-    price: int
-
-
-def shipping_options(subtotal):
-    """Every shipping method with its price for this subtotal, as checkout offers them."""
-    return {code: ShippingOption(code, label, shipping_price(code, subtotal))
-            for code, (label, _price) in shipping_methods().items()}
-
-
-def totals(cart_lines, shipping_method=None):
-    """Subtotal, shipping, included tax and total, all in minor units."""
-    currency = cart_lines[0].currency if cart_lines else current_app.config["SHOP_CURRENCY"]
-    subtotal = sum(line.line_total for line in cart_lines)
-    shipping = 0
-    if cart_lines and shipping_method:
-        shipping = shipping_price(shipping_method, subtotal)
-    total = subtotal + shipping
-    return Totals(subtotal, shipping, included_tax(total), total, currency)
-
-
-def included_tax(gross):
-    """The VAT inside a VAT-inclusive amount, rounded half up to a minor unit."""
-    rate = current_app.config["TAX_RATE_PERCENT"]
-    return (gross * rate * 2 + (100 + rate)) // ((100 + rate) * 2)
 
 
 def merge_guest_cart(token, user_id):

@@ -35,6 +35,18 @@ def seed_demo_command():
         click.echo("(the staff account already existed; its password was left unchanged)")
 
 
+@click.command("seed-pricing")
+@with_appcontext
+def seed_pricing_command():
+    """Add the EU's VAT rates and the default shipping zones where missing (safe to run
+    again: what is there is left as it is). Check the rates at /admin/tax-rates."""
+    from webshop.pricing import defaults
+
+    defaults.install()
+    click.echo("VAT rates and shipping zones are in place; review them at /admin/tax-rates "
+               "and /admin/shipping-zones.")
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["staff", "admin"]), default="admin",
@@ -93,7 +105,7 @@ expire_reservations_command = click.Command(
     help="Cancel pending orders whose reservation ran out (after asking Stripe about their "
          "payment); the same as reconcile-payments.")
 
-COMMANDS = [seed_demo_command, create_admin_command, reconcile_payments_command,
+COMMANDS = [seed_demo_command, seed_pricing_command, create_admin_command, reconcile_payments_command,
             expire_reservations_command]
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webshop import accounts, events, mail, outbox, reminders, returns
-from webshop.cart import country_name, shipping_label
+from webshop.pricing import country_name, shipping_label
 from webshop.extensions import db
 from webshop.models import Order, Refund, ReturnRequest, SentEmail, User
 from webshop.orders import access_token
@@ -338,7 +338,7 @@ def _order_message(kind, order, subject=None, **extra):
                                   token=access_token(order)),
         "invoice_url": absolute_url("shop.order_invoice", number=order.number,
                                     token=access_token(order)),
-        "shipping_label": shipping_label(order.shipping_method),
+        "shipping_label": shipping_label(order),
         "country": country_name(order.ship_country),
     }
     return mail.build_message(

@@ -10,6 +10,17 @@ from webshop.demo.artwork import write_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
 from webshop.demo.pages import seed_pages
 from webshop.models import Category, Product, ProductImage, ProductVariant, User
+from webshop.pricing import defaults as pricing_defaults
+
+# Food pays the reduced VAT rate in most of the EU (books would too; the demo has none).
+REDUCED_RATE_PRODUCTS = {
+    "ethiopia-yirgacheffe-coffee", "colombia-huila-medium-roast", "house-espresso-blend",
+    "swiss-water-decaf", "organic-sencha-green-tea", "earl-grey-loose-leaf-tea",
+    "chamomile-herbal-infusion",
+}
+# A parcel weight per category (grams), for the shipping method priced by weight.
+DEMO_WEIGHTS = {"coffee-tea": 350, "kitchen": 900, "apparel": 450, "home": 1500,
+                "stationery": 250, "outdoor": 600}
 
 
 def _counter():
@@ -74,6 +85,7 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
                 slug=demo.slug, name=demo.name, description=demo.description,
                 category=categories[demo.category], active=True, featured=demo.featured,
                 option_names=list(demo.option_names),
+                tax_class="reduced" if demo.slug in REDUCED_RATE_PRODUCTS else "standard",
             )
             session.add(product)
             result["products"]["created"] += 1
@@ -87,7 +99,7 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
             product.variants.append(ProductVariant(
                 sku=variant.sku, option_values=dict(variant.option_values),
                 price=variant.price, currency=currency, stock=variant.stock,
-                position=variant.position,
+                position=variant.position, weight_grams=DEMO_WEIGHTS.get(demo.category),
             ))
             result["variants"]["created"] += 1
 
@@ -114,4 +126,5 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     result["pages"] = seed_pages(session, current_app.config)
 
     session.commit()
+    pricing_defaults.install()  # the EU's VAT rates and the shipping zones
     return result

@@ -10,6 +10,10 @@ from webshop.models.pages import Page
 from webshop.models.promotions import (
     DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
 )
+from webshop.models.pricing import (
+    SHIPPING_KINDS, TAX_CLASSES, OrderTaxLine, ShippingMethod, ShippingRate, ShippingZone,
+    ShippingZoneCountry, TaxRate,
+)
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
 from webshop.models.reminders import ReminderUnsubscribe
 from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
@@ -20,6 +24,7 @@ __all__ = [
     "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "ReminderUnsubscribe", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
-    "LoginSession", "Order", "OrderItem", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
+    "LoginSession", "Order", "OrderItem", "OrderTaxLine", "SHIPPING_KINDS", "ShippingMethod",
+    "ShippingRate", "ShippingZone", "ShippingZoneCountry", "TAX_CLASSES", "TaxRate", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
     "Page",
 ]

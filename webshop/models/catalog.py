@@ -45,6 +45,7 @@ def product_search_document(name, description):
 class Product(db.Model):
     __tablename__ = "product"
     __table_args__ = (
+        CheckConstraint("tax_class IN ('standard', 'reduced', 'zero')", name="tax_class_known"),
         Index("ix_product_active_category", "active", "category_id"),
         Index("ix_product_active_created", "active", "created_at"),
     )
@@ -60,6 +61,9 @@ class Product(db.Model):
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     # The names of the choices a shopper makes, in order, e.g. ["Size", "Colour"].
     option_names: Mapped[list] = mapped_column(JSON, default=list)
+    # Which VAT rate applies (standard, reduced, zero); the rates are per country.
+    tax_class: Mapped[str] = mapped_column(String(16), default="standard",
+                                           server_default="standard")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -107,6 +111,7 @@ class ProductVariant(db.Model):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
         Index("ix_product_variant_product_price", "product_id", "price"),
     )
 
@@ -118,6 +123,8 @@ class ProductVariant(db.Model):
     price: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # For shipping methods priced by weight; None counts as nothing.
+    weight_grams: Mapped[Optional[int]] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -27,6 +27,8 @@ class Order(db.Model):
             name="amounts_not_negative",
         ),
         CheckConstraint("amount_refunded >= 0", name="refunded_not_negative"),
+        CheckConstraint("discount >= 0 AND gift_card_amount >= 0 AND gift_card_amount <= total",
+                        name="discount_and_gift_card_valid"),
         Index("ix_order_status_created", "status", "created_at"),
     )
 
@@ -50,12 +52,20 @@ class Order(db.Model):
     ship_country: Mapped[str] = mapped_column(String(2))
     ship_phone: Mapped[str] = mapped_column(String(40), default="")
     shipping_method: Mapped[str] = mapped_column(String(20))
+    # The method's name when the order was placed (zones and methods may change later).
+    shipping_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
     subtotal: Mapped[int] = mapped_column(Integer)
     shipping: Mapped[int] = mapped_column(Integer, default=0)
     tax: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    # total = subtotal - discount + shipping (VAT included); a gift card pays
+    # gift_card_amount of it, Stripe the rest (amount_due).
+    discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gift_card_amount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Whose VAT the order carries: the destination's, or the shop's (TAX_DESTINATION_BASED).
+    tax_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     # The discount code the order used (its redemption: promotions), for the discount line.
     discount_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
@@ -98,6 +108,15 @@ class Order(db.Model):
     refunds: Mapped[list["Refund"]] = relationship(  # noqa: F821 (models.payments)
         back_populates="order", cascade="all, delete-orphan", order_by="Refund.id"
     )
+    tax_lines: Mapped[list["OrderTaxLine"]] = relationship(  # noqa: F821 (models.pricing)
+        back_populates="order", cascade="all, delete-orphan",
+        order_by="(OrderTaxLine.rate_bp.desc(), OrderTaxLine.id)"
+    )
+
+    @property
+    def amount_due(self):
+        """What the payment provider charges: the total less what a gift card pays."""
+        return self.total - (self.gift_card_amount or 0)
 
 
 class OrderItem(db.Model):
@@ -121,5 +140,12 @@ class OrderItem(db.Model):
     unit_price: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(Integer)
+    # The line's discount (off line_total), its tax class, VAT rate and the VAT included
+    # in line_total - discount, all as they were when the order was placed.
+    discount: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tax_class: Mapped[str] = mapped_column(String(16), default="standard",
+                                           server_default="standard")
+    tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tax: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="items")

@@ -165,16 +165,17 @@ def payment_received(order, amount, currency, payment_intent_id):
     """The provider took `amount` `currency` for the (locked) order. Returns what happened.
 
     Idempotent by state: an order already paid stays as it is. A payment that does not
-    match the order's total and currency, or one for a cancelled order, is flagged for
+    match the order's amount due (its total less a gift card's share) and currency, or one
+    for a cancelled order, is flagged for
     staff instead of marking the order paid. No commit.
     """
     if order.status in PAID_OR_LATER:
         if payment_intent_id and payment_intent_id != order.stripe_payment_intent_id:
             return second_payment(order, payment_intent_id, amount, currency)
         return "already paid"
-    if amount != order.total or (currency or "").lower() != order.currency.lower():
+    if amount != order.amount_due or (currency or "").lower() != order.currency.lower():
         flag(order, f"Stripe reported {amount} {currency}, "
-                    f"the order is {order.total} {order.currency.lower()}: not marked paid.")
+                    f"the order is {order.amount_due} {order.currency.lower()}: not marked paid.")
         return "amount mismatch"
     if order.status == "cancelled":
         flag(order, "Payment arrived after the order was cancelled: refund it or fulfil it by hand.")

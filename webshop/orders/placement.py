@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from webshop import accounts
 from webshop import cart as carts
-from webshop import catalog
+from webshop import catalog, pricing
 from webshop.extensions import db
-from webshop.models import Customer, Order, OrderItem, ProductVariant, utcnow
+from webshop.models import Customer, Order, OrderItem, OrderTaxLine, ProductVariant, utcnow
 from webshop.models.audit import record
 from webshop.orders.errors import EmptyCart, OrderError, OutOfStock
 
@@ -44,12 +44,15 @@ class ShippingAddress:
 
 
 def place_order(cart, email, address, shipping_method, idempotency_key, user=None,
-                save_address=False):
+                save_address=False, adjust=None):
     """Turn the cart into a pending order, reserving its stock. Commits once.
 
     The same idempotency key (a double click, a retried POST) returns the order it
-    already made. Raises EmptyCart or OutOfStock, in which case nothing is reserved.
+    already made. Raises EmptyCart or OutOfStock, or pricing.PricingError (a method
+    not offered to the address's country), in which case nothing is reserved.
     With save_address, a logged-in customer's default address becomes this one.
+    The amounts are pricing.quote's for the address's country; `adjust(lines)` may
+    return its extra arguments (line_discounts, free_shipping, gift_card_balance).
     """
     idempotency_key = _bound_key(idempotency_key, cart, user)
     existing = _by_idempotency_key(idempotency_key)
@@ -58,8 +61,10 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     lines = carts.lines(cart)
     if not lines:
         raise EmptyCart()
-    if shipping_method not in carts.shipping_methods():
+    if not shipping_method:
         raise OrderError("Please choose a shipping method.")
+    priced = pricing.quote(lines, address.country, shipping_method,
+                           **(adjust(lines) if adjust else {}))
     twin = _check_holding_limits(lines, email, address, user, idempotency_key)
     if twin is not None:
         return twin
@@ -68,7 +73,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         if short:
             db.session.rollback()
             raise OutOfStock(short)
-        order = _new_order(lines, email, address, shipping_method, idempotency_key, user)
+        order = _new_order(lines, priced, email, address, idempotency_key, user)
         if save_address and user is not None:
             accounts.stage_default_address(user, **vars(address))
         carts.clear(cart)
@@ -190,25 +195,32 @@ def _reserve_stock(lines):
     return short
 
 
-def _new_order(lines, email, address, shipping_method, idempotency_key, user):
-    totals = carts.totals(lines, shipping_method)
+def _new_order(lines, priced, email, address, idempotency_key, user):
     order = Order(
         number=_new_number(), customer=_customer_for(email, address, user),
         user_id=user.id if user else None, email=email.strip().lower(), status="pending",
         ship_name=address.name, ship_line1=address.line1, ship_line2=address.line2,
         ship_city=address.city, ship_postal_code=address.postal_code,
         ship_region=address.region, ship_country=address.country, ship_phone=address.phone,
-        shipping_method=shipping_method, subtotal=totals.subtotal, shipping=totals.shipping,
-        tax=totals.tax, total=totals.total, currency=totals.currency,
+        shipping_method=priced.shipping_method, shipping_name=priced.shipping_name,
+        subtotal=priced.subtotal, discount=priced.discount, shipping=priced.shipping,
+        tax=priced.tax, total=priced.total, gift_card_amount=priced.gift_card,
+        currency=priced.currency, tax_country=priced.tax_country,
         idempotency_key=idempotency_key,
         reserved_until=utcnow() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
     )
-    for line in lines:
+    for line, taxed in zip(lines, priced.line_taxes):
         order.items.append(OrderItem(
             variant_id=line.variant_id, product_id=line.product_id,
             product_name=line.product_name, option_values=line.option_values, sku=line.sku,
             unit_price=line.unit_price, quantity=line.quantity, line_total=line.line_total,
+            discount=taxed.discount, tax_class=taxed.tax_class, tax_rate_bp=taxed.rate_bp,
+            tax=taxed.tax,
         ))
+    for tax_line in priced.tax_lines:
+        order.tax_lines.append(OrderTaxLine(
+            rate_bp=tax_line.rate_bp, label=tax_line.label, net=tax_line.net,
+            tax=tax_line.tax, gross=tax_line.gross))
     db.session.add(order)
     return order
 

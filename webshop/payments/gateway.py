@@ -12,7 +12,6 @@ import stripe
 from flask import current_app, has_request_context, request
 from sqlalchemy import or_, update
 
-from webshop import cart
 from webshop.extensions import db
 from webshop.models import Order, utcnow
 from webshop.models.base import as_utc, locked
@@ -114,27 +113,32 @@ def _expire_quietly(api, session_id):
         log.warning("could not expire the spare checkout session %s: %s", session_id, error)
 
 
-def _session_params(order, success_url, cancel_url, expires):
+def _line_items(order):
+    """Line items that add up to exactly what the order charges (its amount due).
+
+    Itemised as long as that is exact: one line per order line at its unit price, or at
+    its discounted unit price when the discount divides by the quantity, and shipping.
+    A gift card's share, or a discount that does not divide, cannot be itemised exactly
+    (Checkout has no negative lines), so then one line "Order W..." carries the amount."""
     currency = order.currency.lower()
-    line_items = [
-        {
-            "price_data": {
-                "currency": currency,
-                "unit_amount": item.unit_price,
-                "product_data": {"name": _item_name(item)},
-            },
-            "quantity": item.quantity,
-        }
-        for item in order.items
-    ]
+
+    def item(name, unit_amount, quantity=1):
+        return {"price_data": {"currency": currency, "unit_amount": unit_amount,
+                               "product_data": {"name": name}}, "quantity": quantity}
+
+    exact = not order.gift_card_amount and all(
+        (line.discount or 0) % line.quantity == 0 for line in order.items)
+    if not exact:
+        return [item(f"Order {order.number}", order.amount_due)]
+    line_items = [item(_item_name(line), line.unit_price - (line.discount or 0) // line.quantity,
+                       line.quantity) for line in order.items]
     if order.shipping:
-        line_items.append({
-            "price_data": {
-                "currency": currency, "unit_amount": order.shipping,
-                "product_data": {"name": cart.shipping_label(order.shipping_method)},
-            },
-            "quantity": 1,
-        })
+        line_items.append(item(order.shipping_name or order.shipping_method, order.shipping))
+    return line_items
+
+
+def _session_params(order, success_url, cancel_url, expires):
+    line_items = _line_items(order)
     metadata = {**marker(), "order_number": order.number}
     return {
         "mode": "payment",

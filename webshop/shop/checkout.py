@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from webshop import accounts
 from webshop import cart as carts
-from webshop import orders
+from webshop import orders, pricing
 from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
@@ -21,7 +21,7 @@ from webshop.shop.returns import order_page_extras
 from webshop.validation import whole_number
 from webshop.web import cart_session
 from webshop.web.first_post import origin_checked
-from webshop.web.forms import safe_next
+from webshop.web.forms import safe_next, show_error
 
 
 def _cart_view(status=200, error=None, message=None):
@@ -29,7 +29,7 @@ def _cart_view(status=200, error=None, message=None):
     cart = cart_session.current_cart()
     lines = carts.lines(cart)
     cart_session.remember_count(sum(line.quantity for line in lines))
-    context = {"lines": lines, "totals": carts.totals(lines), "error": error, "message": message}
+    context = {"lines": lines, "totals": pricing.quote(lines), "error": error, "message": message}
     template = "shop/_cart_contents.html" if htmx else "shop/cart.html"
     return render_template(template, **context), status
 
@@ -102,14 +102,19 @@ def checkout():
     form = CheckoutForm()
     if request.method == "GET":
         _prefill(form)
+    lines = carts.lines(cart)
     if htmx and htmx.target == "order-summary":
-        lines = carts.lines(cart)
-        method = _offered(request.args.get("shipping_method"))
-        return render_template("shop/_order_summary.html", lines=lines,
-                               totals=carts.totals(lines, method))
+        # The country or the method changed: new totals, and the country's methods.
+        form = CheckoutForm(formdata=request.args, meta={"csrf": False})
+        totals = _priced(lines, form.country.data, form.shipping_method.data)
+        _offer(form, totals)
+        return render_template("shop/_checkout_pricing.html", form=form, lines=lines,
+                               totals=totals)
     if request.method == "POST" and not current_user.is_authenticated:
         remember_consent(cart, form)  # the reminder box stands whether or not an order follows
-    if form.validate_on_submit():
+    if request.form.get("update_totals"):
+        pass  # without JavaScript: new totals for the chosen country and method only
+    elif form.validate_on_submit():
         try:
             order = orders.place_order(
                 cart, form.email.data, _address(form), form.shipping_method.data,
@@ -121,30 +126,39 @@ def checkout():
             return _done(error=str(error))
         except orders.OrderError as error:
             form.form_errors.append(str(error))
+        except pricing.PricingError as error:
+            show_error(form, error)
         else:
             cart_session.remember_count(0)
             return _to_payment(order)
-    lines = carts.lines(cart)
     if not lines and not form.form_errors:
         return _done(error="Your cart is empty.")
-    # The form says so when the method is not one offered; the totals show standard's.
-    totals = carts.totals(lines, _offered(form.shipping_method.data))
+    totals = _priced(lines, form.country.data, form.shipping_method.data)
+    _offer(form, totals)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "shop/checkout.html", form=form, lines=lines, totals=totals,
-        shipping_options=carts.shipping_options(totals.subtotal),
-        free_shipping_over=carts.free_shipping_over(),
-    ), status
+    return render_template("shop/checkout.html", form=form, lines=lines, totals=totals), status
 
 
-def _offered(method):
-    """The shipping method if the shop offers it, else standard (for showing totals)."""
-    return method if method in carts.shipping_methods() else "standard"
+def _priced(lines, country, method):
+    """The amounts the page shows: for the chosen country (the shop's own until one is
+    chosen) and method (the first one offered there when the chosen one is not)."""
+    country = country if pricing.ships_to(country) else None
+    try:
+        return pricing.quote(lines, country, method)
+    except pricing.PricingError:
+        offered = pricing.quote(lines, country).shipping_options
+        return pricing.quote(lines, country, offered[0].code if offered else None)
+
+
+def _offer(form, totals):
+    """The delivery choices: the methods of the country's zone, the shown one selected."""
+    form.shipping_method.choices = [(o.code, o.label) for o in totals.shipping_options]
+    if not form.shipping_method.errors:
+        form.shipping_method.data = totals.shipping_method
 
 
 def _prefill(form):
     form.idempotency_key.data = uuid.uuid4().hex
-    form.shipping_method.data = form.shipping_method.data or "standard"
     if current_user.is_authenticated:
         form.email.data = current_user.email
         address = accounts.default_address(current_user)

@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField
 from wtforms.validators import DataRequired, Email, Length
 
-from webshop.cart import shipping_methods
 from webshop.web.forms import AddressForm
 
 
@@ -22,16 +21,11 @@ class ReminderConsentForm(FlaskForm):
 
 class CheckoutForm(AddressForm):
     email = email_field()
-    shipping_method = RadioField("Delivery", validators=[DataRequired()])
+    # The choices are the methods of the chosen country's zone (the view sets them); a
+    # method from elsewhere is refused by pricing with a message that says what is offered.
+    shipping_method = RadioField("Delivery", validators=[DataRequired()], validate_choice=False)
     save_address = BooleanField("Save this address for next time", default=True)
     # A guest's explicit consent to one abandoned-cart reminder (webshop.reminders).
     remind_me = BooleanField(REMIND_ME, default=False)
     # One order per rendering of this form, however often it is submitted.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.shipping_method.choices = [
-            (code, label)
-            for code, (label, _price) in shipping_methods().items()
-        ]

@@ -1,11 +1,12 @@
 """Form helpers every blueprint uses, and the address form (account and checkout)."""
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from webshop import pricing
 from webshop.accounts import ADDRESS_FIELDS
 
 
@@ -56,10 +57,8 @@ class AddressForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        countries = current_app.config["SHIP_COUNTRIES"]
-        self.country.choices = [("", "Choose a country")] + sorted(
-            countries.items(), key=lambda item: item[1]
-        )
+        # Only the countries some shipping zone covers can be chosen.
+        self.country.choices = [("", "Choose a country")] + pricing.shipping_countries()
 
     def fill_address(self, address):
         """Pre-fill the fields from a saved address (anything with the address fields)."""

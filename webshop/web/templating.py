@@ -18,7 +18,7 @@ from flask import current_app, get_flashed_messages, render_template, session, u
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from webshop import cart, catalog, media
+from webshop import cart, catalog, media, pricing
 from webshop.models.base import as_utc
 from webshop.orders.disputes import DISPUTE_OPEN
 from webshop.money import format_money
@@ -120,9 +120,10 @@ def init_app(app):
     app.jinja_env.globals["htmx"] = htmx
     app.jinja_env.globals["category_nav"] = category_nav
     app.jinja_env.globals["media_url"] = media_url
-    app.jinja_env.globals["shipping_label"] = cart.shipping_label
+    app.jinja_env.globals["shipping_label"] = pricing.shipping_label
     app.jinja_env.globals["max_quantity"] = cart.max_quantity
-    app.jinja_env.globals["country_name"] = cart.country_name
+    app.jinja_env.globals["country_name"] = pricing.country_name
+    app.jinja_env.filters["vat_rate"] = pricing.rate_text
     app.jinja_env.globals["shop_name"] = app.config["SHOP_NAME"]
     # Payments go to the built-in Stripe sandbox: every page says no real money is taken.
     app.jinja_env.globals["demo_payments"] = app.config["STRIPE_SANDBOX"]
