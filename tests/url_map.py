@@ -13,7 +13,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 from tests.factories import PASSWORD, make_category, make_order, make_product, make_user
 from tests.helpers import csrf_token, login
 from webshop.extensions import db as _db
-from webshop.models import Cart, CartItem, Customer, Page, ProductImage, User
+from webshop.models import (
+    Cart, CartItem, Customer, DiscountCode, GiftCard, Page, ProductImage, User,
+)
 
 # Stripe's API as the sandbox serves it: it stands in for stripe.com (its own bearer-key
 # authentication, JSON errors, no cookies), so the shop's rules for pages do not apply.
@@ -93,6 +95,10 @@ def make_objects(db):
     db.session.add(cart)
     page = Page(slug="returns", title="Returns", body="Within 30 days.", published=True)
     db.session.add(page)
+    code = DiscountCode(code="OBJECTS10", kind="percent", value=10, currency="EUR",
+                        category_ids=[], product_ids=[])
+    card = GiftCard(code="ABCDEFGHJKMNPQRS", initial_amount=1000, balance=1000, currency="EUR")
+    db.session.add_all([code, card])
     db.session.commit()
     return {
         "category_id": category.id, "product_id": product.id, "image_id": db.session.scalar(
@@ -100,7 +106,7 @@ def make_objects(db):
         "order_id": order.id, "number": order.number, "item_id": cart.items[0].id,
         "customer_id": 1, "user_id": 1, "slug": product.slug,
         "shop.category_page:slug": category.slug, "filename": "products/mug.webp",
-        "page_id": page.id, "shop.page:slug": page.slug,
+        "page_id": page.id, "shop.page:slug": page.slug, "code_id": code.id, "card_id": card.id,
     }
 
 
