@@ -126,7 +126,7 @@ def test_alert_rules_are_complete():
     for needed in ('status=~"5.."', "histogram_quantile(0.99", "webshop_queue_length",
                    "webshop_queue_oldest_age_seconds", "webshop_outbox_backlog",
                    "webshop_outbox_oldest_age_seconds", "webshop_workers",
-                   "webshop_variants_out_of_stock"):
+                   "webshop_variants_out_of_stock", "webshop_up", "webshop_cache_hits_total"):
         assert needed in watched, f"no alert watches {needed}"
 
 
@@ -165,7 +165,7 @@ def test_the_contract_check_catches_a_metric_the_app_does_not_have():
     assert _known("webshop_http_request_duration_seconds_bucket", contract)
 
 
-def test_metrics_marked_today_are_on_the_apps_metrics_page(client, settings):
+def test_metrics_marked_today_are_on_the_apps_metrics_page(client, db, settings):
     settings(METRICS_TOKEN="scrape-token")
     response = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"})
     assert response.status_code == 200
@@ -173,3 +173,4 @@ def test_metrics_marked_today_are_on_the_apps_metrics_page(client, settings):
     exposed |= {name + "_total" for name in exposed}  # counters' TYPE line drops _total
     today = {name for name, status in _contract().items() if status == "today"}
     assert today and today <= exposed, sorted(today - exposed)
+    assert "to add" not in _contract().values()  # every metric of the contract exists
