@@ -16,6 +16,7 @@ from webshop.extensions import db as _db
 from webshop.models import (
     Cart, CartItem, Customer, DiscountCode, GiftCard, Page, ProductImage, User,
 )
+from webshop.models import ReturnLine, ReturnRequest, utcnow
 
 # Stripe's API as the sandbox serves it: it stands in for stripe.com (its own bearer-key
 # authentication, JSON errors, no cookies), so the shop's rules for pages do not apply.
@@ -89,6 +90,11 @@ def make_objects(db):
     category = make_category("Mugs")
     product = make_product("Mug", stock=100_000, category=category, image="products/mug.webp")
     order = make_order(email="guest@example.com")
+    returned = make_order(email="returns@example.com", status="delivered")
+    returned.dispatched_at = returned.delivered_at = utcnow()
+    db.session.add(ReturnRequest(order_id=returned.id, reason="damaged", comment="",
+                                 staff_note="", lines=[ReturnLine(
+                                     order_item_id=returned.items[0].id, quantity=1)]))
     db.session.add(Customer(email="guest@example.com", name="Guest"))
     cart = Cart(token="objects-cart")
     cart.items.append(CartItem(variant_id=product.variants[0].id, quantity=1))
@@ -107,6 +113,7 @@ def make_objects(db):
         "customer_id": 1, "user_id": 1, "slug": product.slug,
         "shop.category_page:slug": category.slug, "filename": "products/mug.webp",
         "page_id": page.id, "shop.page:slug": page.slug, "code_id": code.id, "card_id": card.id,
+        "return_id": db.session.scalar(select(ReturnRequest.id)),
     }
 
 
