@@ -17,8 +17,9 @@ Targets, each in its own start:
          webshop_bench, created and seeded if missing) and Redis db 14;
   nginx  scripts/cluster.py's set-up: nginx (micro-cache on) in front of 2 gunicorn
          instances of 1 worker x 4 threads, and one RQ worker.
-For each: the hello-world route (GET /healthz) alone for --hello-duration seconds, then
-each mode for --duration seconds. Every figure is also given as a ratio to the hello-world
+For each: the hello-world route (GET /healthz) alone for --hello-duration seconds, the
+mix for --warmup seconds (not counted: templates and SQL compile on first use in each
+process, caches fill), then each mode for --duration seconds. Every figure is also given as a ratio to the hello-world
 req/s of the same server in the same run. After each mode: orders placed per second, and
 the stock audit (no negative stock; for every variant the stock taken equals the items
 of the run's orders; the scarce items, which sell out, never sold beyond their stock).
@@ -66,6 +67,8 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=int, default=20, help="seconds per mode (20)")
     parser.add_argument("--hello-duration", type=int, default=8,
                         help="seconds of the hello-world route (8)")
+    parser.add_argument("--warmup", type=int, default=8,
+                        help="seconds of the mix before measuring, figures dropped (8; 0: none)")
     parser.add_argument("--users", type=int, default=16, help="virtual shoppers (16)")
     parser.add_argument("--share-logged-in", type=float, default=0.25,
                         help="share of shoppers who log in (0.25)")
@@ -121,29 +124,48 @@ def scrape(base):
         return None
 
 
-def measure(name, base, args, data, workdir, audit_base=None):
+def measure(name, base, args, data, workdir, audit_base=None, roots=()):
     """Hello-world, then each mode, on one server; prints and returns the figures."""
     from benchlib import shopdata
+    from benchlib.cpu import serving_cpu
+    from benchlib.settings import DB_NAME
 
     results = {"target": name}
     hello = None
     if not args.base_url:
+        before = serving_cpu(roots, DB_NAME) if roots else None
         hello = run_locust(base, "Hello", args.hello_duration, args.users, data, workdir)
         results["hello"] = hello["total"]
-    hello_rps = hello["total"]["rps"] if hello else None
+        if before and hello["total"]["count"]:
+            after = serving_cpu(roots, DB_NAME)
+            print(f"hello-world, {name}: " + mix.cpu_text(
+                {part: after[part] - before[part] for part in after},
+                hello["total"]["count"], 0), flush=True)
+    if args.warmup:
+        # Each process compiles its templates and SQL on first use, and the caches start
+        # empty: a short run would mostly measure that. The warm-up's figures are dropped.
+        warm, _ = shopdata.restock(args.scarce, args.scarce_stock, audit_base)
+        run_locust(base, "Shopper", args.warmup, args.users, {**warm, **data}, workdir)
     modes = ["mix", "orders"] if args.mode == "both" else [args.mode]
     for mode in modes:
         run_data, baseline = shopdata.restock(args.scarce, args.scarce_stock, audit_base)
         run_data.update(data)
         metrics_before = scrape(base)
+        cpu_before = serving_cpu(roots, DB_NAME) if roots else None
         stats = run_locust(base, "Shopper" if mode == "mix" else "Buyer", args.duration,
                            args.users, run_data, workdir)
+        cpu = None
+        if cpu_before:
+            after = serving_cpu(roots, DB_NAME)
+            cpu = {part: after[part] - cpu_before[part] for part in after}
         audit = shopdata.audit(baseline, audit_base)
         cache = mix.cache_hit_ratio(metrics_before, scrape(base))
         seconds = stats["seconds"] or args.duration
-        results[mode] = {"stats": stats, "audit": audit, "cache": cache,
+        results[mode] = {"stats": stats, "audit": audit, "cache": cache, "cpu": cpu,
                          "orders_per_s": stats["counters"]["orders"] / seconds}
         report(name, mode, stats, hello, audit, cache, seconds)
+        if cpu and stats["total"]["count"]:
+            print(mix.cpu_text(cpu, stats["total"]["count"], stats["counters"]["orders"]))
     return results
 
 
@@ -214,8 +236,8 @@ def main(argv=None):
             "(locust runs on the same machine and takes part of the CPU)")
     workdir = tempfile.mkdtemp(prefix="webshop-loadmix-")
     all_results = []
-    for name, base, data, audit_base in targets.servers(args, workdir, RUN_ENV):
-        all_results.append(measure(name, base, args, data, workdir, audit_base))
+    for name, base, data, audit_base, roots in targets.servers(args, workdir, RUN_ENV):
+        all_results.append(measure(name, base, args, data, workdir, audit_base, roots))
     verdicts(all_results)
     log(f"logs and figures: {workdir}")
     (Path(workdir) / "results.json").write_text(json.dumps(all_results, default=str))

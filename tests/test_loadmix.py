@@ -75,7 +75,7 @@ def test_a_tiny_run_against_the_test_app_has_no_errors_and_reports_every_field(
     result = subprocess.run(
         [sys.executable, str(LOADMIX), "--base-url", live_server, "--dsn", dsn,
          "--accounts", "loadmix-test@example.com", "--share-logged-in", "0.5",
-         "--users", "2", "--duration", "2", "--mode", "both", "--scarce", "1",
+         "--users", "2", "--duration", "2", "--warmup", "0", "--mode", "both", "--scarce", "1",
          "--scarce-stock", "2", "--check"],
         capture_output=True, text=True, timeout=120)
     out = result.stdout

@@ -123,3 +123,27 @@ class Interference:
         others = max(0.0, charged - ours)
         who = describe_process(top[1]) if top[1] and top[0] >= others / 3 else None
         return 100.0 * others / total, who or "various or short-lived processes"
+
+
+def serving_cpu(roots, database):
+    """CPU seconds used so far by what serves the benchmark: the process trees under
+    `roots` (gunicorn, nginx), PostgreSQL's backends for `database`, and Redis.
+    {"app": s, "postgres": s, "redis": s}; backends that exited meanwhile are missed."""
+    tick = Interference.TICK
+    times = process_times()
+    ours, used = set(roots), {"app": 0.0, "postgres": 0.0, "redis": 0.0}
+    grew = True
+    while grew:  # every descendant of the roots
+        grew = False
+        for pid, (ppid, _, _) in times.items():
+            if ppid in ours and pid not in ours:
+                ours.add(pid)
+                grew = True
+    for pid, (ppid, name, ticks) in times.items():
+        if pid in ours:
+            used["app"] += ticks / tick
+        elif name == "postgres" and database in " ".join(cmdline(pid)):
+            used["postgres"] += ticks / tick
+        elif name == "redis-server":
+            used["redis"] += ticks / tick
+    return used

@@ -107,3 +107,17 @@ def format_rows(table):
                      f"{cell('ratio', '7.2f', 7)} {cell('p50', '7.0f', 7)} "
                      f"{cell('p95', '7.0f', 7)} {cell('p99', '7.0f', 7)} {row['failures']:>6}")
     return "\n".join(lines)
+
+
+def cpu_text(cpu, requests, orders):
+    """CPU per request of what served the run, which does not depend on how busy the
+    machine was: what one core can serve of this mix."""
+    total = sum(cpu.values())
+    per = 1000 * total / requests
+    text = (f"server-side CPU: {total:.1f} s for {requests} requests = {per:.2f} ms each "
+            f"(app {1000 * cpu['app'] / requests:.2f}, PostgreSQL "
+            f"{1000 * cpu['postgres'] / requests:.2f}, Redis {1000 * cpu['redis'] / requests:.2f})"
+            f" -> {1000 / per:.0f} req/s per core" if per else "server-side CPU: none counted")
+    if orders and per:
+        text += f"; {1000 * total / orders:.1f} ms per order placed"
+    return text

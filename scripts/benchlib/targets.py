@@ -15,12 +15,13 @@ SCARCE_SHARE = 0.05  # of the items put in carts, from the scarce ones
 
 
 def servers(args, workdir, run_env):
-    """Yields (name, base URL, the shoppers' data, database DSN or None for the bench's)."""
+    """Yields (name, base URL, the shoppers' data, database DSN or None for the bench's,
+    the pids whose process trees serve it: their CPU is counted)."""
     if args.base_url:
         accounts = args.accounts or []
         yield ("given server", args.base_url.rstrip("/"),
                {"accounts": accounts, "share_logged_in": args.share_logged_in if accounts else 0,
-                "scarce_share": SCARCE_SHARE}, args.dsn)
+                "scarce_share": SCARCE_SHARE}, args.dsn, [])
         return
     prepare_database(args.fresh)
     wanted = math.ceil(args.users * args.share_logged_in) if args.share_logged_in else 0
@@ -35,7 +36,7 @@ def servers(args, workdir, run_env):
         try:
             server.wait_ready(timeout=60)
             log(f"app alone: gunicorn -c deploy/gunicorn.conf.py on {server.base}")
-            yield "app alone", server.base, data, None
+            yield "app alone", server.base, data, None, [server.proc.pid]
         finally:
             server.stop()
     if args.target in ("nginx", "both"):
@@ -51,6 +52,7 @@ def servers(args, workdir, run_env):
             cluster.start()
             env_base = cluster.url
             log(f"through nginx: {env_base} -> 2 gunicorn instances x 1 worker x 4 threads")
-            yield "through nginx", env_base, data, None
+            yield ("through nginx", env_base, data, None,
+                   [p.pid for p in cluster.web] + [cluster.nginx.pid])
         finally:
             cluster.stop()
