@@ -18,7 +18,7 @@ All functions here run inside the caller's unit of work (no commit) unless they 
 """
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from webshop import events
 from webshop.extensions import db
@@ -48,18 +48,16 @@ def _on_refund_counted(refund):
 def next_number(kind):
     """(sequence, number) of the next document of `kind`, taken in this transaction."""
     counter = InvoiceCounter.__table__
-    for _ in range(2):
-        raised = db.session.execute(
-            update(counter).where(counter.c.series == kind)
-            .values(last_number=counter.c.last_number + 1)).rowcount
-        if raised:
-            break
-        try:  # the series' first number (a savepoint: a concurrent first one wins)
-            with db.session.begin_nested():
-                db.session.execute(counter.insert().values(series=kind, last_number=1))
-            break
-        except IntegrityError:
-            continue
+    raise_it = (update(counter).where(counter.c.series == kind)
+                .values(last_number=counter.c.last_number + 1))
+    if not db.session.execute(raise_it).rowcount:
+        # The series' first document: its row, unless a concurrent first one made it
+        # (no savepoint: SQLite's driver mishandles them inside a transaction).
+        dialect = db.session.get_bind().dialect.name
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+        db.session.execute(insert(counter).values(series=kind, last_number=0)
+                           .on_conflict_do_nothing(index_elements=["series"]))
+        db.session.execute(raise_it)
     sequence = db.session.scalar(select(counter.c.last_number).where(counter.c.series == kind))
     return sequence, f"{SERIES[kind]}{sequence:06d}"
 
