@@ -149,8 +149,11 @@ def print_queries(queries, storefront):
 def print_summary(results, queries, worst, product):
     """The targets met or not, the figures for information, and how far to trust them."""
     def figure(mode, path, label="returning"):
+        # A page that sets no cookie (anonymous catalogue pages, edge-cacheable) has no
+        # returning browser: its NO COOKIE row is the figure.
+        labels = (label, "NO COOKIE") if label == "returning" else (label,)
         return next((s for m, p, lab, _, _, s in results
-                     if m == mode and p == path and lab == label), None)
+                     if m == mode and p == path and lab in labels), None)
 
     def verdict(s, target, what):
         if s is None:
