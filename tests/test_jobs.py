@@ -265,7 +265,7 @@ def test_periodic_tasks_are_scheduled_once_however_many_workers_ask(app, db, red
 
     scheduled = ScheduledJobRegistry("default", connection=redis_client).get_job_ids()
     assert sorted(job_id.rsplit("-", 1)[0] for job_id in scheduled) == [
-        "periodic-expire-reservations", "periodic-relay-outbox",
+        "periodic-cart-reminders", "periodic-expire-reservations", "periodic-relay-outbox",
     ]
 
 
