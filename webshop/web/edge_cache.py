@@ -117,7 +117,9 @@ def set_cache_headers(response):
             f"public, max-age=0, s-maxage={config['CATALOGUE_EDGE_TTL']}, "
             f"stale-while-revalidate={config['CATALOGUE_EDGE_STALE']}")
         response.set_etag(g.get("edge_etag") or etag_of(response.get_data()))
-        return response.make_conditional(request)
+        if "If-None-Match" in request.headers:  # werkzeug's check costs, even without one
+            return response.make_conditional(request)
+        return response
     if shareable or session.modified or not sessionless():
         response.headers["Cache-Control"] = PRIVATE
         response.vary.add("Cookie")

@@ -39,6 +39,8 @@ def init_app(app):
         pg_terminate_backend) fails the session's closing rollback. There is nothing
         left to undo: the connection is discarded, and the page already made is sent,
         instead of a 500."""
+        if not db.session.registry.has():
+            return  # no session was made (a page from the cache): do not make one to close
         try:
             db.session.close()
         except DBAPIError as error:
