@@ -115,14 +115,18 @@ def test_a_partial_refund_gets_a_credit_note_referencing_the_invoice(shop, db,
     assert rate > 0 and note.details["breakdown"][0]["rate_bp"] == rate
     assert note.tax == round(1250 * rate / (10000 + rate)) and note.net == 1250 - note.tax
     token = orders.access_token(order)
-    body = page(shop.get(f"/orders/{order.number}/credit-notes/{note.sequence}?token={token}"))
+    body = page(shop.get(f"/orders/{order.number}/credit-notes/{note.refund_id}?token={token}"))
     assert "Credit note" in body and "CN-000001" in body and invoice.number in body
     assert "€12.50" in body and "Mug" in body and "Kitchen Things GmbH" in body
     order_page = page(shop.get(f"/orders/{order.number}?token={token}"))
     assert f"/orders/{order.number}/invoice?token=" in order_page
-    assert f"/orders/{order.number}/credit-notes/{note.sequence}?token=" in order_page
+    assert f"/orders/{order.number}/credit-notes/{note.refund_id}?token=" in order_page
+    assert "CN-000001" in order_page
     admin_page = page(staff_client.get(f"/admin/orders/{order.id}"))
-    assert f"/orders/{order.number}/invoice" in admin_page and "CN-000001" in admin_page
+    assert f"/orders/{order.number}/invoice" in admin_page
+    assert f"/orders/{order.number}/credit-notes/{note.refund_id}" in admin_page
+    assert "CN-000001" in page(staff_client.get(f"/orders/{order.number}/credit-notes/"
+                                                f"{note.refund_id}"))
     assert staff_client.get(f"/orders/{order.number}/invoice").status_code == 200  # staff
 
 

@@ -165,4 +165,7 @@ def test_the_return_pages_stay_within_their_query_budget(staff, db, count_querie
     assert listing.count <= 5, listing.statements
     assert detail.count <= 5, detail.statements
     assert order_page.count <= 6, order_page.statements  # the order page's own budget
-    assert f"Return #{request.id}" in page(staff.get(f"/admin/orders/{request.order_id}"))
+    number = db.session.get(Order, request.order_id).number
+    assert f"/admin/returns?order={number}" in page(staff.get(f"/admin/orders/{request.order_id}"))
+    of_the_order = page(staff.get(f"/admin/returns?order={number}"))
+    assert f"#{request.id}" in of_the_order and of_the_order.count('class="return-row') == 1

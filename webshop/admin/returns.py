@@ -10,7 +10,7 @@ when Stripe said no). Every change goes through webshop.returns.
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webshop import invoices, orders, returns
+from webshop import orders, returns
 from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
 from webshop.money import decimal_amount, format_money, parse_amount
@@ -29,10 +29,11 @@ DONE = {
 @bp.get("/returns", endpoint="returns")
 def return_list():
     status = (request.args.get("status") or "").strip().lower()
+    number = (request.args.get("order") or "").strip()[:20]
 
     def load(page):
-        listing, counts = returns.list_returns(status, page, RETURNS_PER_PAGE)
-        return {"listing": listing, "counts": counts, "status": status,
+        listing, counts = returns.list_returns(status, page, RETURNS_PER_PAGE, number)
+        return {"listing": listing, "counts": counts, "status": status, "number": number,
                 "statuses": returns.LABELS}
     try:
         return list_page(load, page_template="admin/returns/index.html",
@@ -136,12 +137,8 @@ def _amount(text, currency):
 
 
 def order_extras(order):
-    """What the admin's order page shows of returns and documents: the order's returns
-    (a query once it was dispatched) and credit notes (one once something was refunded)."""
-    shipped = order.dispatched_at or order.delivered_at
-    return {
-        "order_returns": [returns.view(r, order) for r in returns.order_returns(order.id)]
-        if shipped else [],
-        "has_invoice": order.status in orders.PAID_OR_LATER,
-        "credit_notes": invoices.credit_notes(order.id) if order.amount_refunded else [],
-    }
+    """What the admin's order page links besides the order, without a query of its own:
+    the invoice, the credit notes (from the refunds the page holds), its returns (the
+    return list for this order, once it was dispatched)."""
+    return {"has_invoice": order.status in orders.PAID_OR_LATER,
+            "shipped": bool(order.dispatched_at or order.delivered_at)}

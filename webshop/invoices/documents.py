@@ -31,10 +31,17 @@ def invoice_of(order):
     return invoice or issue_missing(order.id)
 
 
-def credit_note_of(order, sequence):
-    return db.session.scalar(select(Invoice).where(
-        Invoice.order_id == order.id, Invoice.kind == "credit_note",
-        Invoice.sequence == sequence))
+def credit_note_of(order, refund_id):
+    """The credit note of the order's refund `refund_id`; issued now (committed) for a
+    refund counted before credit notes existed; None if there is none."""
+    def find():
+        return db.session.scalar(select(Invoice).where(
+            Invoice.order_id == order.id, Invoice.kind == "credit_note",
+            Invoice.refund_id == refund_id))
+    note = find()
+    if note is None and order.amount_refunded and issue_missing(order.id) is not None:
+        note = find()
+    return note
 
 
 def credit_notes(order_id):

@@ -180,16 +180,21 @@ class ReturnRow:
     units: int
 
 
-def list_returns(status, page, per_page):
-    """A page of returns, newest first, of one status or all; with the count per status."""
+def list_returns(status, page, per_page, number=""):
+    """A page of returns, newest first, of one status or all (and of one order, by its
+    number, if given); with the count per status."""
     if status and status not in TRANSITIONS:
         raise ReturnError(f"There is no return status called “{status[:40]}”.")
     query = select(ReturnRequest, Order.number, Order.email).join(
         Order, Order.id == ReturnRequest.order_id)
+    counting = select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)
+    if number:
+        query = query.where(Order.number == number)
+        counting = counting.join(Order, Order.id == ReturnRequest.order_id).where(
+            Order.number == number)
     if status:
         query = query.where(ReturnRequest.status == status)
-    counts = dict(db.session.execute(
-        select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)).all())
+    counts = dict(db.session.execute(counting).all())
     total = counts.get(status, 0) if status else sum(counts.values())
     check_page(page, per_page, total)
     rows = db.session.execute(

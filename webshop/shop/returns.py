@@ -82,10 +82,12 @@ def order_invoice(number):
                            seller=invoices.seller_of(invoice), percent=invoices.percent)
 
 
-@bp.get("/orders/<number>/credit-notes/<int:sequence>")
-def order_credit_note(number, sequence):
+@bp.get("/orders/<number>/credit-notes/<int:refund_id>")
+def order_credit_note(number, refund_id):
+    """The credit note of one refund of the order (named by the refund, which the order
+    and admin pages already hold)."""
     order = _document_order(number)
-    note = invoices.credit_note_of(order, sequence)
+    note = invoices.credit_note_of(order, refund_id)
     if note is None:
         abort(404, description="This order has no such credit note.")
     return render_template("documents/credit_note.html", document=note, order=order,
