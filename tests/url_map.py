@@ -83,8 +83,8 @@ def routes(app, objects=None, methods=("GET", "POST")):
 
 def make_objects(db):
     """One of everything the routes name: a staff user, a category, a product (plenty of
-    stock) with an image, a guest's pending order with a line, a customer, a cart line
-    and a published policy page.
+    stock) with an image, a guest's pending order with a line, a delivered order with a
+    return, a customer, a cart line and a published policy page.
     Returns the values for the routes' arguments."""
     make_user("other@example.com", role="staff")
     category = make_category("Mugs")
