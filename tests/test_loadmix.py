@@ -38,6 +38,18 @@ def test_a_sold_out_refusal_is_not_an_error_but_anything_else_is():
     assert not mix.refused_for_stock(500, "sold out")
 
 
+class Answer:
+    def __init__(self, location):
+        self.headers = {"Location": location}
+
+
+def test_an_order_counts_only_when_it_hands_the_shopper_over_to_the_payment_page():
+    assert mix.not_handed_over(Answer("http://127.0.0.1:9/_sandbox/checkout/cs_1")) is None
+    assert mix.not_handed_over(Answer("https://checkout.stripe.com/c/pay/cs_1")) is None
+    assert mix.not_handed_over(Answer("/orders/W-1?token=x"))  # payment provider failed
+    assert mix.not_handed_over(Answer("http://127.0.0.1:9/cart"))  # empty cart
+
+
 def test_cache_hit_ratio_is_read_from_two_scrapes_of_metrics():
     before = ('# HELP webshop_cache_hits_total x\nwebshop_cache_hits_total{kind="page"} 10.0\n'
               'webshop_cache_hits_total{kind="data"} 5.0\nwebshop_cache_misses_total 5.0\n'

@@ -46,6 +46,16 @@ def refused_for_stock(status, body):
     return status == 422 and bool(_SOLD_OUT.search(body or ""))
 
 
+def not_handed_over(response):
+    """A placed order's answer sends the shopper to the payment page; back to the cart or
+    to the order's own page means the order or the hand-over failed. Why, or None."""
+    location = response.headers.get("Location") or response.headers.get("location") or ""
+    path = "/" + location.split("://", 1)[-1].split("/", 1)[-1] if "://" in location else location
+    if path.startswith(("/cart", "/orders/", "/checkout?", "/checkout#")) or path == "/checkout":
+        return f"no payment hand-over: 303 to {path[:80]}"
+    return None
+
+
 def kind_of(name):
     """'browse:product' -> 'browse'; 'login' -> 'login'."""
     return name.split(":", 1)[0]

@@ -56,7 +56,7 @@ class Browser(FastHttpUser):
                 response.failure(f"{response.status_code} on GET {path}")
             return response
 
-    def post(self, path, name, data, htmx=False, ok=(200, 303)):
+    def post(self, path, name, data, htmx=False, ok=(200, 303), check=None):
         # What a browser sends with a form from the shop's own page.
         headers = {"Origin": self.host, "Sec-Fetch-Site": "same-origin"}
         if htmx:
@@ -65,7 +65,10 @@ class Browser(FastHttpUser):
                               headers=headers, catch_response=True,
                               allow_redirects=False) as response:
             text = response.text or ""
-            if response.status_code in ok:
+            problem = check(response) if check and response.status_code in ok else None
+            if problem:
+                response.failure(problem)
+            elif response.status_code in ok:
                 response.success()
             elif mix.refused_for_stock(response.status_code, text):
                 COUNTERS["refused"] += 1
@@ -141,8 +144,9 @@ class Browser(FastHttpUser):
             return
         data = {**DATA["address"], "idempotency_key": key.group(1),
                 "email": f"guest{random.getrandbits(48)}@example.com"}
-        response = self.post("/checkout", "checkout:place", data, ok=(303,))
-        if response.status_code == 303:
+        response = self.post("/checkout", "checkout:place", data, ok=(303,),
+                             check=mix.not_handed_over)
+        if response.status_code == 303 and not mix.not_handed_over(response):
             COUNTERS["orders"] += 1
             self.lines = 0
         elif response.status_code == 422:  # sold out meanwhile: start again
