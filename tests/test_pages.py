@@ -60,6 +60,14 @@ def test_a_published_page_is_shown_and_every_footer_links_it(client, db):
     assert client.get("/pages/nothing-here").status_code == 404
 
 
+def test_a_page_asked_for_without_a_session_is_one_shared_answer(app, db):
+    make_page(db)
+    first, second = app.test_client().get("/pages/returns"), app.test_client().get("/pages/returns")
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers
+    assert first.headers["Cache-Control"].startswith("public")
+    assert first.headers["ETag"] == second.headers["ETag"]
+
+
 def test_a_page_and_its_footer_cost_no_query_when_warm(client, db, count_queries):
     make_page(db)
     client.get("/pages/returns")

@@ -1,12 +1,15 @@
 """Policy pages for shoppers (/pages/<slug>) and the footer's links to them.
 
-Both come from the catalogue cache (webshop.pages), which a page edit replaces.
+Both come from the catalogue cache (webshop.pages), which a page edit replaces; like the
+catalogue pages, a policy page asked for without a session is one shared answer that a
+CDN may keep (webshop.web.edge_cache).
 """
 from flask import abort, render_template
 
 from webshop import pages
 from webshop.shop.blueprint import bp
 from webshop.shop.catalogue import cached_page
+from webshop.web.edge_cache import shareable
 
 
 @bp.app_template_global("footer_pages")
@@ -16,6 +19,7 @@ def footer_pages():
 
 
 @bp.get("/pages/<slug>")
+@shareable
 def page(slug):
     def render():
         found = pages.published_page(slug)
