@@ -21,7 +21,8 @@ FOCUS_SHOWN = """() => {
   if (!e.matches(":focus-visible")) return false;
   for (let el = e, up = 0; el && up < 3; el = el.parentElement, up++) {
     const style = getComputedStyle(el);
-    if (style.boxShadow !== "none" || (style.outlineStyle !== "none" && style.outlineWidth !== "0px")) return true;
+    const outlined = style.outlineStyle !== "none" && style.outlineWidth !== "0px";
+    if (style.boxShadow !== "none" || outlined) return true;
   }
   return false;
 }"""
