@@ -198,6 +198,9 @@ class Config:
     RATELIMIT_REGISTER_ACCOUNT = env("RATELIMIT_REGISTER_ACCOUNT", "3/hour;10/day")
     RATELIMIT_PASSWORD_FORGOT = env("RATELIMIT_PASSWORD_FORGOT", "5/minute;20/hour")
     RATELIMIT_PASSWORD_FORGOT_ACCOUNT = env("RATELIMIT_PASSWORD_FORGOT_ACCOUNT", "3/hour;10/day")
+    # The cart's code form (discount codes, gift cards), per client address: guessing
+    # codes costs more than it could ever find.
+    RATELIMIT_CART_CODES = env("RATELIMIT_CART_CODES", "20/10 minutes;60/day")
     # How many reverse proxies (load balancer, nginx) stand in front of the app and set
     # X-Forwarded-For/-Proto: the client address is taken that many hops back. 0 (the
     # default) trusts no such header: the app is reached directly.

@@ -100,6 +100,6 @@ def test_codes_are_case_insensitive_and_unique(db):
 def test_an_unknown_code_is_named_in_the_message(db):
     mug = make_product("Mug", price=1000)
     cart = carts.add_item(mug.variants[0].id, 1, token="t" * 20)
-    with pytest.raises(PromotionError, match="We don't know the code “NOPE”"):
+    with pytest.raises(PromotionError, match="We do not know the code “NOPE”"):
         promotions.apply_code(cart, "NOPE", carts.lines(cart))
     assert cart.discount_code is None

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from webshop.demo.artwork import write_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
+from webshop.demo.gift_cards import seed_gift_card
 from webshop.demo.pages import seed_pages
 from webshop.models import Category, Product, ProductImage, ProductVariant, User
 from webshop.pricing import defaults as pricing_defaults
@@ -123,6 +124,8 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     if staff is None:
         session.add(User(DEMO_STAFF_EMAIL, password=password, role="staff"))
     result["staff"] = {"email": DEMO_STAFF_EMAIL, "password": password, "created": staff is None}
+    result["gift_card"] = seed_gift_card(session, currency,
+                                         current_app.config["GIFT_CARD_SKU_PREFIX"])
     result["pages"] = seed_pages(session, current_app.config)
 
     session.commit()

@@ -27,6 +27,8 @@ from webshop.extensions import db
 from webshop.models import Customer, Order, OrderItem, OrderTaxLine, ProductVariant, utcnow
 from webshop.models.audit import record
 from webshop.orders.errors import EmptyCart, OrderError, OutOfStock
+from webshop.orders.lifecycle import transition
+from webshop.validation import ValidationError
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
@@ -44,7 +46,7 @@ class ShippingAddress:
 
 
 def place_order(cart, email, address, shipping_method, idempotency_key, user=None,
-                save_address=False, adjust=None):
+                save_address=False, adjust=None, hold=None):
     """Turn the cart into a pending order, reserving its stock. Commits once.
 
     The same idempotency key (a double click, a retried POST) returns the order it
@@ -52,7 +54,10 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     not offered to the address's country), in which case nothing is reserved.
     With save_address, a logged-in customer's default address becomes this one.
     The amounts are pricing.quote's for the address's country; `adjust(lines)` may
-    return its extra arguments (line_discounts, free_shipping, gift_card_balance).
+    return its extra arguments (line_discounts, free_shipping, gift_card_balance), and
+    `hold(order)` takes what they promised inside the order's transaction (a code's use,
+    a gift card's balance: webshop.promotions) or raises a ValidationError, which places
+    nothing. An order with nothing left to pay (a gift card covers it) is paid at once.
     """
     idempotency_key = _bound_key(idempotency_key, cart, user)
     existing = _by_idempotency_key(idempotency_key)
@@ -80,6 +85,11 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         db.session.flush()
         record(db.session, "order.placed", "order", order.id, actor=user,
                after={"status": "pending", "total": order.total})
+        if hold is not None:
+            _hold(hold, order)
+        if order.amount_due == 0:  # no payment page: paid through the one transition
+            transition(order, "paid", note="Nothing left to pay: paid in full by gift card."
+                       if order.gift_card_amount else "Nothing to pay.")
         db.session.commit()
     except IntegrityError:
         # A concurrent submit of the same form won the race: show the order it made.
@@ -89,6 +99,14 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
             raise
         return existing
     return order
+
+
+def _hold(hold, order):
+    try:
+        hold(order)
+    except ValidationError:
+        db.session.rollback()  # the stock reserved and the order go too
+        raise
 
 
 class TooMuchHeld(OrderError):

@@ -28,6 +28,9 @@ back. The rules:
   id: it never heard back) takes whatever Stripe later says.
 - When a refund first counts (pending or succeeded) its chosen lines go back in stock if
   staff asked, and `events.refund_counted` is sent (the customer's email, once per refund).
+- A gift card paid part of the order (Order.gift_card_amount): Stripe refunds at most
+  what Stripe took (amount_due); the rest of a refund is credited to the card at once
+  (a succeeded row with source "gift_card"; promotions.card_share decides the split).
 - Order.amount_refunded is the sum of pending and succeeded rows, recomputed under the
   order's row lock after every change. Reaching the total makes the order "refunded"
   (through `transition`); partial refunds leave the status as it is. A refund that
@@ -39,7 +42,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from webshop import catalog, events
+from webshop import catalog, events, promotions
 from webshop.extensions import db
 from webshop.models import ProductVariant, utcnow
 from webshop.models.audit import record
@@ -58,6 +61,7 @@ FINAL = ("failed", "canceled")
 RANK = {"requested": 0, "pending": 1, "succeeded": 2, "failed": 3, "canceled": 3}
 STALE_REQUEST = timedelta(minutes=10)
 REFUNDABLE = ("paid", "dispatched", "delivered")
+REFUND_NOTES = {"stripe": " in the Stripe Dashboard.", "gift_card": " to the gift card."}
 
 
 class RefundInputError(OrderError):
@@ -75,7 +79,7 @@ def refund_refusal(order):
     """Why no refund can be asked for now (a message), or None."""
     if order.status not in REFUNDABLE:
         return f"Order {order.number} is {order.status}; it cannot be refunded."
-    if not order.stripe_payment_intent_id:
+    if not order.stripe_payment_intent_id and not order.gift_card_amount:
         return (f"Order {order.number} has no payment recorded by Stripe, so it cannot be "
                 "refunded from here.")
     if in_flight(order):
@@ -163,6 +167,16 @@ def request_refund(order_id, amount=None, lines=None, restock=False, reason="", 
     except OrderError:
         db.session.rollback()
         raise
+    card_part = promotions.card_share(order, amount)  # beyond what Stripe took
+    card_refund = card_part and promotions.refund_to_cards(order, card_part, actor, reason or "")
+    if card_refund:
+        if card_refund.amount == amount:
+            card_refund.lines, card_refund.restock = lines, bool(restock)
+        _update(order, card_refund, "succeeded", "", None, actor=actor)
+        if card_refund.amount == amount:
+            db.session.commit()
+            return card_refund
+        amount -= card_refund.amount
     refund = Refund(order_id=order.id, amount=amount, currency=order.currency,
                     status="requested", source="shop", lines=lines, restock=bool(restock),
                     reason=(reason or "").strip()[:500], actor_id=getattr(actor, "id", None))
@@ -243,9 +257,9 @@ def charge_refunded(order, amount_refunded, refunds=()):
         refund_reported(order, stripe_refund)
     if order.status == "refunded" and not order.refunds:
         return "already refunded"  # refunded before refunds were recorded one by one
-    known = sum(r.amount for r in order.refunds
-                if r.status in COUNTED or r.status == "requested"
-                or (r.status in FINAL and r.stripe_refund_id))
+    known = sum(r.amount for r in order.refunds if r.source != "gift_card" and (
+                r.status in COUNTED or r.status == "requested"
+                or (r.status in FINAL and r.stripe_refund_id)))
     unexplained = (amount_refunded or 0) - known
     if unexplained <= 0:
         return "recorded"
@@ -314,8 +328,7 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
         record(db.session, f"order.refund_{status}", "order", order.id, actor=actor,
                after={"refund": refund.id, "stripe_refund": refund.stripe_refund_id,
                       "amount": refund.amount, "source": refund.source},
-               note=f"{money} refunded" + (" in the Stripe Dashboard." if refund.source == "stripe"
-                                           else " through Stripe."))
+               note=f"{money} refunded" + REFUND_NOTES.get(refund.source, " through Stripe."))
         if announce:
             events.refund_counted.send(refund)
     elif status in FINAL:

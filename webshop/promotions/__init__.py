@@ -11,14 +11,14 @@ Orders call this package (placement, refunds); it never imports orders: it learn
 payments and cancellations through events.order_changed (`init_app`).
 """
 from webshop.promotions.cart_codes import (
-    Applied, adjuster, applied, apply_code, quote_for, remove_code,
+    Applied, OrderPromotions, applied, apply_code, quote_for, remove_code,
 )
 from webshop.promotions.codes import Discount, PromotionError, describe, is_gift_card_line
 from webshop.promotions.giftcards import grouped, masked
 from webshop.promotions.holds import card_share, hold, init_app, refund_to_cards
 
 __all__ = [
-    "Applied", "Discount", "PromotionError", "adjuster", "applied", "apply_code", "card_share", "describe",
+    "Applied", "Discount", "OrderPromotions", "PromotionError", "applied", "apply_code", "card_share", "describe",
     "grouped", "hold", "init_app", "is_gift_card_line", "masked", "quote_for",
     "refund_to_cards", "remove_code",
 ]

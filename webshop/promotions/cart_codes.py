@@ -15,7 +15,7 @@ from sqlalchemy import func
 from webshop.extensions import db
 from webshop.models import GiftCard
 from webshop.money import format_money
-from webshop.promotions import codes, giftcards
+from webshop.promotions import codes, giftcards, holds
 from webshop.promotions.codes import PromotionError
 
 
@@ -28,17 +28,18 @@ class Applied:
     card: Optional[GiftCard] = None
     card_balance: int = 0
     problems: list = field(default_factory=list)
+    # Nothing but gift cards (emailed): no parcel to ship.
+    cards_only: bool = False
+    # What the cart holds, applying or not (the shopper may remove it).
+    held_code: str = ""
+    held_card: str = ""
 
     def quote_args(self):
         """The keyword arguments pricing.quote takes from the promotions."""
         discount = self.discount
         return {"line_discounts": dict(discount.line_discounts) if discount else {},
-                "free_shipping": bool(discount and discount.free_shipping),
+                "free_shipping": bool(discount and discount.free_shipping) or self.cards_only,
                 "gift_card_balance": self.card_balance}
-
-    @property
-    def card_label(self):
-        return giftcards.masked(self.card.code) if self.card else ""
 
 
 def apply_code(cart, text, lines, email=None):
@@ -60,7 +61,7 @@ def apply_code(cart, text, lines, email=None):
     else:
         code = codes.find(typed)
         if code is None:
-            raise PromotionError(f"We don't know the code “{typed}”. Check it and try again.",
+            raise PromotionError(f"We do not know the code “{typed}”. Check it and try again.",
                                  "code")
         codes.check(code, lines, email=email)
         cart.discount_code = code.code
@@ -90,6 +91,9 @@ def applied(cart, lines, email=None):
     result = Applied()
     if cart is None or not lines:
         return result
+    result.cards_only = all(codes.is_gift_card_line(line) for line in lines)
+    result.held_code = cart.discount_code or ""
+    result.held_card = giftcards.masked(cart.gift_card_code) if cart.gift_card_code else ""
     if cart.discount_code:
         code = codes.find(cart.discount_code)
         try:
@@ -118,12 +122,21 @@ def quote_for(cart, lines, country=None, shipping_method=None, email=None):
     return pricing.quote(lines, country, shipping_method, **result.quote_args()), result
 
 
-def adjuster(cart, email):
-    """For orders.place_order's `adjust`: the strict version of `applied` (with the
-    buyer's email), which refuses to place an order with a code that does not apply."""
-    def adjust(lines):
-        result = applied(cart, lines, email)
-        if result.problems:
-            raise PromotionError(result.problems[0] + " Remove it to continue.", "code")
-        return result.quote_args()
-    return adjust
+class OrderPromotions:
+    """What orders.place_order asks of the promotions, for one cart and buyer:
+    `adjust(lines)` (the strict version of `applied`, with the buyer's email: a code
+    that does not apply refuses the order) and `hold(order)` (in the order's unit of
+    work: the code's use and the card's debit, see promotions.holds)."""
+
+    def __init__(self, cart, email, actor=None):
+        self.cart, self.email, self.actor = cart, email, actor
+        self.result = Applied()
+
+    def adjust(self, lines):
+        self.result = applied(self.cart, lines, self.email)
+        if self.result.problems:
+            raise PromotionError(self.result.problems[0] + " Remove it to continue.", "code")
+        return self.result.quote_args()
+
+    def hold(self, order):
+        holds.hold(order, self.cart, self.result, self.actor)

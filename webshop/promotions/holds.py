@@ -23,7 +23,7 @@ from webshop.models import DiscountCode, DiscountRedemption, utcnow
 from webshop.models.audit import record
 from webshop.models.payments import Refund
 from webshop.promotions import giftcards
-from webshop.promotions.codes import PromotionError, is_gift_card_line
+from webshop.promotions.codes import PromotionError, is_gift_card_line, uses_by
 
 
 def hold(order, cart, applied, actor=None):
@@ -32,6 +32,10 @@ def hold(order, cart, applied, actor=None):
     balance was taken meanwhile; the caller rolls back."""
     if applied.code is not None and applied.discount is not None:
         code = applied.code
+        if (code.max_uses_per_customer is not None
+                and uses_by(code.id, order.email) >= code.max_uses_per_customer):
+            # Counted again here: placement has taken the shopper's lock (PostgreSQL).
+            raise PromotionError(f"You have already used the code {code.code}.", "code")
         taken = db.session.execute(
             update(DiscountCode).where(
                 DiscountCode.id == code.id, DiscountCode.active.is_(True),

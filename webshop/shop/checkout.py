@@ -11,12 +11,12 @@ from flask_login import current_user
 
 from webshop import accounts
 from webshop import cart as carts
-from webshop import orders, pricing
+from webshop import orders, pricing, promotions
 from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
 from webshop.shop.forms import CheckoutForm
-from webshop.shop.reminders import remember_consent
+from webshop.shop.reminders import remember_consent, show_consent
 from webshop.shop.returns import order_page_extras
 from webshop.validation import whole_number
 from webshop.web import cart_session
@@ -29,7 +29,9 @@ def _cart_view(status=200, error=None, message=None):
     cart = cart_session.current_cart()
     lines = carts.lines(cart)
     cart_session.remember_count(sum(line.quantity for line in lines))
-    context = {"lines": lines, "totals": pricing.quote(lines), "error": error, "message": message}
+    totals, applied = promotions.quote_for(cart, lines)
+    context = {"lines": lines, "totals": totals, "applied": applied, "error": error,
+               "message": message}
     template = "shop/_cart_contents.html" if htmx else "shop/cart.html"
     return render_template(template, **context), status
 
@@ -102,52 +104,56 @@ def checkout():
     form = CheckoutForm()
     if request.method == "GET":
         _prefill(form)
+        show_consent(form, cart)
     lines = carts.lines(cart)
     if htmx and htmx.target == "order-summary":
         # The country or the method changed: new totals, and the country's methods.
         form = CheckoutForm(formdata=request.args, meta={"csrf": False})
-        totals = _priced(lines, form.country.data, form.shipping_method.data)
+        totals, applied = _priced(cart, lines, form.country.data, form.shipping_method.data)
         _offer(form, totals)
         return render_template("shop/_checkout_pricing.html", form=form, lines=lines,
-                               totals=totals)
+                               totals=totals, applied=applied)
     if request.method == "POST" and not current_user.is_authenticated:
         remember_consent(cart, form)  # the reminder box stands whether or not an order follows
     if request.form.get("update_totals"):
         pass  # without JavaScript: new totals for the chosen country and method only
     elif form.validate_on_submit():
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        promos = promotions.OrderPromotions(cart, form.email.data, actor=user)
         try:
             order = orders.place_order(
                 cart, form.email.data, _address(form), form.shipping_method.data,
-                form.idempotency_key.data,
-                user=current_user if current_user.is_authenticated else None,
-                save_address=form.save_address.data,
+                form.idempotency_key.data, user=user, save_address=form.save_address.data,
+                adjust=promos.adjust, hold=promos.hold,
             )
         except orders.EmptyCart as error:
             return _done(error=str(error))
         except orders.OrderError as error:
             form.form_errors.append(str(error))
-        except pricing.PricingError as error:
+        except (pricing.PricingError, promotions.PromotionError) as error:
             show_error(form, error)
         else:
             cart_session.remember_count(0)
             return _to_payment(order)
     if not lines and not form.form_errors:
         return _done(error="Your cart is empty.")
-    totals = _priced(lines, form.country.data, form.shipping_method.data)
+    totals, applied = _priced(cart, lines, form.country.data, form.shipping_method.data)
     _offer(form, totals)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("shop/checkout.html", form=form, lines=lines, totals=totals), status
+    return render_template("shop/checkout.html", form=form, lines=lines, totals=totals,
+                           applied=applied), status
 
 
-def _priced(lines, country, method):
-    """The amounts the page shows: for the chosen country (the shop's own until one is
-    chosen) and method (the first one offered there when the chosen one is not)."""
+def _priced(cart, lines, country, method):
+    """(The amounts the page shows, what the cart's codes do): for the chosen country
+    (the shop's own until one is chosen) and method (the first one offered there when
+    the chosen one is not)."""
     country = country if pricing.ships_to(country) else None
     try:
-        return pricing.quote(lines, country, method)
+        return promotions.quote_for(cart, lines, country, method)
     except pricing.PricingError:
         offered = pricing.quote(lines, country).shipping_options
-        return pricing.quote(lines, country, offered[0].code if offered else None)
+        return promotions.quote_for(cart, lines, country, offered[0].code if offered else None)
 
 
 def _offer(form, totals):
@@ -188,6 +194,9 @@ def _to_payment(order):
     cancel_url = url_for("shop.checkout_cancelled", number=order.number,
                          token=orders.access_token(order), _external=True)
     order_page = order_url(order)
+    if order.status == "paid":  # a gift card paid it all: nothing to pay at Stripe
+        flash("Thank you: your gift card paid for the whole order.", "success")
+        return redirect(order_page, 303)
     try:
         url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url)
     except orders.PaymentError as error:

@@ -1,0 +1,115 @@
+"""Discount codes from the cart to the paid order: the cart's form (with and without
+htmx), the discount line on every page, Stripe's amount, a use held at placement,
+consumed when paid, given back when the unpaid order is cancelled, and the last use
+going to exactly one of two simultaneous checkouts."""
+import re
+
+from sqlalchemy import select
+
+from tests.factories import make_product
+from tests.helpers import (
+    GOOD_CARD, HX, add_to_cart, checkout, fresh, page, pay, wait_until,
+)
+from tests.promotion_helpers import enter_code, make_code, race_two_checkouts
+from webshop import orders, promotions
+from webshop.models import AuditLog, DiscountCode, DiscountRedemption, Order
+from webshop.payments import gateway
+
+
+def test_the_cart_form_applies_a_code_without_javascript(shop, db):
+    make_code("SAVE10", value=10)
+    mug = make_product("Mug", price=2000)
+    add_to_cart(shop, shop.token, mug.variants[0].id, 2)
+    cart = page(shop.get("/cart"))
+    assert re.search(r'<form[^>]*action="/cart/codes"', cart) and 'name="code"' in cart
+    response = enter_code(shop, shop.token, " save10 ")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/cart")
+    shown = page(shop.get("/cart"))
+    assert "Code SAVE10 applied." in shown and "Discount (SAVE10)" in shown and "−€4.00" in shown
+    removed = shop.post("/cart/codes/remove", data={"csrf_token": shop.token, "kind": "discount"})
+    assert removed.status_code == 303 and "−€4.00" not in page(shop.get("/cart"))
+
+
+def test_with_htmx_the_cart_contents_come_back_with_the_message(shop, db):
+    make_code("TENOFF", "fixed", 1000, min_spend=5000)
+    mug = make_product("Mug", price=2000)
+    add_to_cart(shop, shop.token, mug.variants[0].id, 2)
+    below = enter_code(shop, shop.token, "tenoff", headers=HX)
+    assert below.status_code == 422 and 'id="cart-contents"' in page(below)
+    assert "needs a minimum spend of €50.00; your cart comes to €40.00" in page(below)
+    unknown = enter_code(shop, shop.token, "NOSUCH", headers=HX)
+    assert unknown.status_code == 422 and "We do not know the code “NOSUCH”" in page(unknown)
+    add_to_cart(shop, shop.token, mug.variants[0].id, 1)
+    applied = enter_code(shop, shop.token, "tenoff", headers=HX)
+    assert applied.status_code == 200 and "Code TENOFF applied." in page(applied)
+    assert "−€10.00" in page(applied) and "<html" not in page(applied)
+
+
+def test_the_discount_is_a_line_of_the_order_and_stripe_charges_what_is_left(shop, db):
+    make_code("SAVE10", value=10)
+    mug = make_product("Mug", price=2000)
+    add_to_cart(shop, shop.token, mug.variants[0].id, 2)
+    enter_code(shop, shop.token, "SAVE10")
+    assert "−€4.00" in page(shop.get("/checkout"))
+    response, _ = checkout(shop, shop.token)
+    assert response.status_code == 303, page(response)[:500]
+    order = db.session.scalar(select(Order))
+    assert (order.subtotal, order.discount, order.shipping, order.total) == (4000, 400, 495, 4095)
+    assert order.discount_code == "SAVE10"
+    session = gateway.client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    assert session.amount_total == 4095
+    shown = page(shop.get(f"/orders/{order.number}?token={orders.access_token(order)}"))
+    assert "SAVE10" in shown and "−€4.00" in shown
+    redemption = db.session.scalar(select(DiscountRedemption))
+    assert (redemption.status, redemption.amount, redemption.email) == ("held", 400,
+                                                                       "ada@example.com")
+    assert fresh(db, DiscountCode, redemption.code_id).uses == 1
+    assert shop.get("/cart").status_code == 200
+    assert fresh(db, type(order), order.id).discount_code == "SAVE10"
+
+
+def test_paying_consumes_the_use_and_cancelling_gives_it_back(shop, db):
+    code = make_code("ONCE", value=10, max_uses=2)
+    mug = make_product("Mug", price=2000)
+    placed = []
+    for _ in range(2):
+        add_to_cart(shop, shop.token, mug.variants[0].id, 1)
+        enter_code(shop, shop.token, "ONCE")
+        response, _ = checkout(shop, shop.token)
+        assert response.status_code == 303, page(response)[:500]
+        placed.append((db.session.scalars(select(Order).order_by(Order.id.desc())).first(),
+                       response.headers["Location"]))
+    assert fresh(db, DiscountCode, code.id).uses == 2
+    (paid, pay_url), (unpaid, _) = placed
+    pay(shop, re.sub(r"^http://[^/]+", "", pay_url), GOOD_CARD)
+    assert wait_until(lambda: fresh(db, Order, paid.id).status == "paid")
+    orders.cancel(unpaid.id, reason="Changed my mind")
+    statuses = {r.order_id: r.status for r in db.session.scalars(select(DiscountRedemption))}
+    assert statuses == {paid.id: "consumed", unpaid.id: "released"}
+    assert fresh(db, DiscountCode, code.id).uses == 1
+    actions = set(db.session.scalars(select(AuditLog.action).where(
+        AuditLog.entity_type == "discount_code")))
+    assert {"discount.held", "discount.consumed", "discount.released"} <= actions
+
+
+def test_the_last_use_goes_to_exactly_one_of_two_simultaneous_checkouts(app, db):
+    code = make_code("LAST", "fixed", 500, max_uses=1)
+    mug = make_product("Mug", price=2000, stock=10)
+    placed, refused = race_two_checkouts(app, mug.variants[0].id, discount_code="LAST")
+    assert len(placed) == 1 and len(refused) == 1
+    assert "the code LAST was just used up" in str(refused[0]) or "has been used up" in str(
+        refused[0])
+    assert fresh(db, DiscountCode, code.id).uses == 1
+    assert db.session.query(Order).count() == 1
+    assert db.session.query(DiscountRedemption).count() == 1
+
+
+def test_codes_cannot_be_guessed_at_speed(shop, db, settings):
+    settings(RATELIMIT_CART_CODES="3/10 minutes")
+    mug = make_product("Mug", price=2000)
+    add_to_cart(shop, shop.token, mug.variants[0].id)
+    for guess in ("AAAA", "BBBB", "CCCC"):
+        assert enter_code(shop, shop.token, guess, headers=HX).status_code == 422
+    assert enter_code(shop, shop.token, "DDDD", headers=HX).status_code == 429
+    cards = {promotions.giftcards.new_code() for _ in range(200)}
+    assert len(cards) == 200 and all(len(c) == 16 and not set(c) & set("01ILO") for c in cards)
