@@ -25,6 +25,8 @@ LAYERS = {
     "webshop.metrics": FOUNDATION,
     "webshop.models": MODELS, "webshop.outbox": MODELS,
     "webshop.catalog": DOMAIN, "webshop.catalog_cache": DOMAIN,
+    "webshop.variant_choice": DOMAIN,
+    "webshop.search": DOMAIN,
     "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,

@@ -15,6 +15,7 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
     cached, init_app, mark_changed, mark_stock_changed,
@@ -170,6 +171,7 @@ class VariantView:
     price: int
     currency: str
     stock: int
+    image: Optional[str] = None  # the filename of the image showing this variant
 
     @property
     def label(self):
@@ -200,6 +202,7 @@ class ProductView:
 @functools.cache
 def _product_page_statement():
     """Built once; one row per (variant, image) pair, folded into a ProductView."""
+    variant_image = aliased(ProductImage)
     return (
         select(
             Product.id, Product.slug, Product.name, Product.description, Product.option_names,
@@ -207,10 +210,12 @@ def _product_page_statement():
             ProductVariant.id.label("variant_id"), ProductVariant.sku,
             ProductVariant.option_values, ProductVariant.price, ProductVariant.currency,
             ProductVariant.stock, ProductImage.filename, ProductImage.alt,
+            variant_image.filename.label("variant_image"),
         )
         .outerjoin(Category, Category.id == Product.category_id)
         .join(ProductVariant, ProductVariant.product_id == Product.id)
         .outerjoin(ProductImage, ProductImage.product_id == Product.id)
+        .outerjoin(variant_image, variant_image.id == ProductVariant.image_id)
         .where(Product.slug == bindparam("slug"), Product.active.is_(True))
         .order_by(ProductVariant.position, ProductVariant.id, ProductImage.position,
                   ProductImage.id)
@@ -233,7 +238,8 @@ def get_product(slug):
     for row in rows:
         if row.variant_id not in variants:
             variants[row.variant_id] = VariantView(
-                row.variant_id, row.sku, row.option_values, row.price, row.currency, row.stock)
+                row.variant_id, row.sku, row.option_values, row.price, row.currency, row.stock,
+                row.variant_image)
         if row.filename is not None and row.filename not in images:
             images[row.filename] = ImageView(row.filename, row.alt)
     category = (

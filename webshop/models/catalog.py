@@ -126,10 +126,16 @@ class ProductVariant(db.Model):
     # For shipping methods priced by weight; None counts as nothing.
     weight_grams: Mapped[Optional[int]] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The product image showing this variant (e.g. the mug in blue); None shows the
+    # product's first image. Deleting the image only unlinks it.
+    image_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("product_images.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
     product: Mapped[Product] = relationship(back_populates="variants")
+    image: Mapped[Optional["ProductImage"]] = relationship()
 
     @property
     def label(self):

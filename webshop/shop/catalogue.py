@@ -6,7 +6,7 @@ per-shopper parts are slots filled in after the view (see webshop.web.templating
 from flask import abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
-from webshop import catalog
+from webshop import catalog, variant_choice
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
@@ -140,21 +140,31 @@ def product_detail(slug):
     # Any other value shows the default variant, as for an id no variant has.
     variant_id = whole_number(request.args.get("variant_id"))
     purchase_only = bool(htmx and htmx.target == "product-purchase")
+    picked = tuple(sorted(
+        (k, v[:100]) for k, v in request.args.items() if k.startswith(variant_choice.FIELD_PREFIX)
+    ))[:10]
 
     def render():
         product = catalog.get_product(slug)
         if product is None:
             return None
-        variant = catalog.choose_variant(product, variant_id)
+        fallback = catalog.choose_variant(product, variant_id)
+        picks = variant_choice.picks_from(dict(picked), product.option_names)
+        variant, message = variant_choice.choose(product, picks, fallback)
+        page = dict(
+            product=product, variant=variant, choice_message=message,
+            groups=variant_choice.option_groups(product, variant),
+            images=variant_choice.gallery(product, variant), oob=purchase_only,
+        )
         if purchase_only:
-            return render_template("shop/_product_purchase.html", product=product, variant=variant)
-        return render_template("shop/product.html", product=product, variant=variant)
+            return render_template("shop/_product_purchase.html", **page)
+        return render_template("shop/product.html", **page)
 
     if purchase_only:
-        html = catalog.cached(("purchase", slots_version(), slug, variant_id), read_only(render),
-                              product=slug)
+        html = catalog.cached(("purchase", slots_version(), slug, variant_id, picked),
+                              read_only(render), product=slug)
     else:
-        html = cached_page(("product", slug, variant_id), render, product=slug)
+        html = cached_page(("product", slug, variant_id, picked), render, product=slug)
     if html is None:
         abort(404, description="We could not find that product. It may have been removed.")
     return html
