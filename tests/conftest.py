@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from tests.helpers import csrf_token, log_in_new_user
-from tests.pricing_helpers import PRICING_TABLES, install_defaults as install_pricing_defaults
+from tests.pricing_helpers import PRICING_TABLES, ensure_defaults as ensure_pricing_defaults
 from webshop import create_app, safe_cache
 from webshop.web import ratelimit
 from webshop.extensions import db as _db
@@ -94,7 +94,6 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
-        install_pricing_defaults()
     return app
 
 
@@ -132,6 +131,7 @@ def clean_state(request, redis_client):
                                if t.name not in PRICING_TABLES)  # kept: tests/pricing_helpers
             _db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             _db.session.commit()
+            ensure_pricing_defaults()
             ratelimit.reset()
     yield
 

@@ -17,6 +17,7 @@ from webshop.models import (
     Cart, CartItem, Customer, DiscountCode, GiftCard, Page, ProductImage, User,
 )
 from webshop.models import ReturnLine, ReturnRequest, utcnow
+from webshop.models import ShippingMethod, ShippingZone, TaxRate
 
 # Stripe's API as the sandbox serves it: it stands in for stripe.com (its own bearer-key
 # authentication, JSON errors, no cookies), so the shop's rules for pages do not apply.
@@ -114,6 +115,9 @@ def make_objects(db):
         "shop.category_page:slug": category.slug, "filename": "products/mug.webp",
         "page_id": page.id, "shop.page:slug": page.slug, "code_id": code.id, "card_id": card.id,
         "return_id": db.session.scalar(select(ReturnRequest.id)),
+        "rate_id": db.session.scalar(select(TaxRate.id).limit(1)),
+        "zone_id": db.session.scalar(select(ShippingZone.id).limit(1)),
+        "method_id": db.session.scalar(select(ShippingMethod.id).limit(1)),
     }
 
 

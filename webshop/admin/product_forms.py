@@ -60,6 +60,8 @@ class VariantForm(Form):
     sku = StringField("SKU", [Optional(), Length(max=64)], filters=[lambda s: s.strip() if s else s])
     options = StringField("Options", [Optional(), Length(max=200)])
     price = MoneyField("Price")
+    weight_grams = IntegerField("Weight (g)", [Optional(), NumberRange(
+        min=0, max=MAX_STOCK, message=f"The weight is whole grams from 0 to {MAX_STOCK:,}.")])
     stock = stock_field("Stock")  # initial stock of a new variant only
     remove = BooleanField("Remove")
 
@@ -76,6 +78,9 @@ class ProductForm(FlaskForm):
     category_id = SelectField("Category", coerce=int, default=0)
     active = BooleanField("Visible in the shop", default=True)
     featured = BooleanField("Featured on the home page")
+    tax_class = SelectField("VAT class", choices=[
+        ("standard", "Standard rate"), ("reduced", "Reduced rate (e.g. books, food)"),
+        ("zero", "Zero rate")], default="standard")
     option_names = StringField("Option names", [Optional(), Length(max=200)])
     variants = FieldList(FormField(VariantForm), min_entries=1, max_entries=200)
 
@@ -100,7 +105,7 @@ class ProductForm(FlaskForm):
                 "id": whole_number(sub.id.data, minimum=1),
                 "sku": sub.sku.data or "",
                 "option_values": dict(zip(names, values)),
-                "price": sub.price.data,
+                "price": sub.price.data, "weight_grams": sub.weight_grams.data,
                 "stock": sub.stock.data if sub.stock.data is not None else 0,
             }))
         return rows

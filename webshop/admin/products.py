@@ -108,8 +108,9 @@ def _product_form(product=None, submitted=False):
         "name": product.name, "slug": product.slug, "description": product.description,
         "category_id": product.category_id or 0, "active": product.active,
         "featured": product.featured, "option_names": ", ".join(names),
+        "tax_class": product.tax_class,
         "variants": [{
-            "id": str(v.id), "sku": v.sku, "price": v.price,
+            "id": str(v.id), "sku": v.sku, "price": v.price, "weight_grams": v.weight_grams,
             "options": " / ".join(str((v.option_values or {}).get(n, "")) for n in names),
         } for v in product.variants],
     }
@@ -124,7 +125,7 @@ def _save_values(form):
         "name": form.name.data, "slug": form.slug.data, "description": form.description.data,
         "category_id": form.category_id.data or None, "active": form.active.data,
         "featured": form.featured.data, "option_names": form.option_name_list(),
-        "variants": [spec for _, spec in rows],
+        "tax_class": form.tax_class.data, "variants": [spec for _, spec in rows],
     }
     return values, [sub for sub, _ in rows]
 

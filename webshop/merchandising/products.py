@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from webshop.extensions import db
 from webshop.merchandising.images import remove_image_files
 from webshop.merchandising.rules import SLUG_PATTERN, CatalogError, changes, slugify, unique_errors
-from webshop.models import Category, OrderItem, Product, ProductVariant
+from webshop.models import TAX_CLASSES, Category, OrderItem, Product, ProductVariant
 from webshop.models.audit import record
 
 MAX_PRICE = 99_999_999          # 999,999.99: far above anything sold, far below the column's limit
@@ -94,17 +94,25 @@ def _product_snapshot(product):
         "name": product.name, "slug": product.slug, "description": (product.description or "")[:500],
         "category_id": product.category_id, "active": product.active,
         "featured": product.featured, "option_names": list(product.option_names or []),
+        "tax_class": product.tax_class,
     }
 
 
 def _variant_snapshot(variant):
     return {"sku": variant.sku, "option_values": dict(variant.option_values or {}),
-            "price": variant.price, "stock": variant.stock}
+            "price": variant.price, "stock": variant.stock, "weight_grams": variant.weight_grams}
 
+
+
+def _tax_class(value):
+    if value not in TAX_CLASSES:
+        raise CatalogError("Choose a VAT class: standard, reduced or zero.", "tax_class")
+    return value
 
 
 def create_product(actor, *, name, variants, slug="", description="", category_id=None,
-                   active=True, featured=False, option_names=(), currency=None):
+                   active=True, featured=False, option_names=(), currency=None,
+                   tax_class="standard"):
     """Create a product with its variants; commits once and returns it.
 
     variants: [{"sku", "option_values": {option name: value}, "price" (minor units),
@@ -116,11 +124,13 @@ def create_product(actor, *, name, variants, slug="", description="", category_i
     _check_unique(slug, [v["sku"] for v in variants])
     currency = currency or current_app.config["SHOP_CURRENCY"]
     product = Product(name=name, slug=slug, description=description, category_id=category_id,
-                      active=bool(active), featured=bool(featured), option_names=option_names)
+                      active=bool(active), featured=bool(featured), option_names=option_names,
+                      tax_class=_tax_class(tax_class))
     for position, spec in enumerate(variants):
         product.variants.append(ProductVariant(
             sku=spec["sku"], option_values=spec["option_values"], price=spec["price"],
             currency=currency, stock=spec.get("stock") or 0, position=position,
+            weight_grams=spec.get("weight_grams"),
         ))
     with unique_errors():
         db.session.add(product)
@@ -133,7 +143,8 @@ def create_product(actor, *, name, variants, slug="", description="", category_i
 
 
 def update_product(product_id, actor, *, name, variants, slug="", description="",
-                   category_id=None, active=True, featured=False, option_names=()):
+                   category_id=None, active=True, featured=False, option_names=(),
+                   tax_class="standard"):
     """Change a product and its variants; commits once and returns it.
 
     variants is the complete list: [{"id" (None for a new one), "sku", "option_values",
@@ -148,7 +159,7 @@ def update_product(product_id, actor, *, name, variants, slug="", description=""
     try:
         with unique_errors():
             _update_product(product, actor, name, variants, slug, description, category_id,
-                            active, featured, option_names)
+                            active, featured, option_names, _tax_class(tax_class))
             db.session.commit()
     except CatalogError:
         db.session.rollback()  # nothing half-written, and the row locks are released
@@ -157,7 +168,7 @@ def update_product(product_id, actor, *, name, variants, slug="", description=""
 
 
 def _update_product(product, actor, name, variants, slug, description, category_id, active,
-                    featured, option_names):
+                    featured, option_names, tax_class):
     name, slug, description, category_id, option_names = _product_values(
         name, slug, description, category_id, option_names, fallback_slug=product.slug)
     variants = _variant_values(variants, option_names)
@@ -173,7 +184,7 @@ def _update_product(product, actor, name, variants, slug, description, category_
     before = _product_snapshot(product)
     product.name, product.slug, product.description = name, slug, description
     product.category_id, product.active, product.featured = category_id, bool(active), bool(featured)
-    product.option_names = option_names
+    product.option_names, product.tax_class = option_names, tax_class
     old, new = changes(before, _product_snapshot(product))
     if old or new:
         record(db.session, "product.update", "product", product.id, actor, before=old, after=new)
@@ -192,7 +203,7 @@ def _update_product(product, actor, name, variants, slug, description, category_
             variant = ProductVariant(
                 product_id=product.id, sku=spec["sku"], option_values=spec["option_values"],
                 price=spec["price"], currency=currency, stock=spec.get("stock") or 0,
-                position=position)
+                position=position, weight_grams=spec.get("weight_grams"))
             db.session.add(variant)
             db.session.flush()
             record(db.session, "variant.create", "variant", variant.id, actor,
@@ -201,6 +212,7 @@ def _update_product(product, actor, name, variants, slug, description, category_
         before = _variant_snapshot(variant)
         variant.sku, variant.option_values = spec["sku"], spec["option_values"]
         variant.price, variant.position = spec["price"], position
+        variant.weight_grams = spec.get("weight_grams")
         old, new = changes(before, _variant_snapshot(variant))
         if old or new:
             record(db.session, "variant.update", "variant", variant.id, actor,

@@ -53,7 +53,7 @@ def load():
     for method in db.session.scalars(
             select(ShippingMethod).order_by(ShippingMethod.position, ShippingMethod.id)):
         methods.setdefault(method.zone_id, []).append({
-            "code": method.code, "name": method.name, "kind": method.kind,
+            "id": method.id, "code": method.code, "name": method.name, "kind": method.kind,
             "free_over": method.free_over, "bands": tuple(bands.get(method.id, ())),
         })
     return {"rates": rates, "zones": zones, "zone_names": zone_names, "methods": methods}
