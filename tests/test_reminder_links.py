@@ -126,6 +126,9 @@ def test_a_guests_address_is_kept_only_with_the_box_ticked(app, db, client, mug)
     assert answer.status_code == 200 and "We will email you a reminder" in page(answer)
     email, consented_at = kept()
     assert email == "guest@example.com" and consented_at is not None
+    again = page(client.get("/checkout"))  # back later: the box as they left it
+    assert "checked" in re.search(r'<input[^>]*name="remind_me"[^>]*>', again).group(0)
+    assert 'value="guest@example.com"' in again
     client.post("/checkout/reminder", headers=HX, data={"csrf_token": token, "email": "x"})
     assert kept() == (None, None)  # unticked: the address is dropped
     # Without JavaScript, with the checkout form (here one that fails: no name).

@@ -72,6 +72,13 @@ def reminder_one_click(token):
     return "You will get no more cart reminders.\n", 200, {"Content-Type": "text/plain"}
 
 
+def show_consent(form, cart):
+    """A guest back at checkout sees the box as they left it (and the address it keeps)."""
+    if cart is not None and cart.remind_email and not current_user.is_authenticated:
+        form.remind_me.data = True
+        form.email.data = form.email.data or cart.remind_email
+
+
 def remember_consent(cart, form):
     """Keep or drop a guest's address for a reminder as the form's box says (a form with
     `email` and `remind_me`); False when the box is ticked but the email is not valid."""
