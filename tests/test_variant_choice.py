@@ -1,6 +1,7 @@
 """Choosing a variant one option at a time, the gallery, and "from" prices (issue 12)."""
 import re
 
+from tests.catalogue_helpers import audit
 from tests.factories import make_product
 from webshop.models import ProductImage
 
@@ -126,3 +127,34 @@ def test_cards_show_from_prices_only_when_variant_prices_differ(client, db):
 
     assert "from €20.00" in html
     assert "€15.00" in html and "from €15.00" not in html
+
+
+def test_staff_assign_a_picture_to_a_variant_and_the_shop_shows_it(client, db, staff_token):
+    product = _tee(db)
+    black_image = product.images[1]
+    m_blue = product.variants[2]
+
+    page = client.get(f"/admin/products/{product.id}/edit").get_data(as_text=True)
+    assert f'name="image-{m_blue.id}"' in page
+
+    response = client.post(f"/admin/products/{product.id}/variant-images", data={
+        "csrf_token": staff_token, f"image-{m_blue.id}": str(black_image.id),
+    })
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(m_blue), m_blue.id).image_id == black_image.id
+    assert audit(db, "product.variant_images")[0].after == {
+        "images": {m_blue.sku: [product.images[0].id, black_image.id]}}
+    html = client.get(f"/products/{product.slug}?option-Size=M&option-Colour=Blue") \
+        .get_data(as_text=True)
+    assert "tee-black.webp" in _main_image(html)
+
+    other = make_product("Other", image="other.webp")
+    refused = client.post(f"/admin/products/{product.id}/variant-images", data={
+        "csrf_token": staff_token, f"image-{m_blue.id}": str(other.images[0].id),
+    })
+    assert refused.status_code == 404
+    assert client.post(f"/admin/products/{product.id}/variant-images", data={
+        "csrf_token": staff_token, f"image-{m_blue.id}": "abc"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(type(m_blue), m_blue.id).image_id == black_image.id

@@ -267,6 +267,26 @@ def product_image_delete(product_id, image_id):
     return redirect(url_for("admin.product_edit", product_id=product_id) + "#images", 303)
 
 
+@bp.post("/products/<int:product_id>/variant-images")
+def product_variant_images(product_id):
+    """Which picture shows each variant: fields image-<variant id> = an image id, or empty
+    for the product's first picture."""
+    choices = {}
+    for key, value in request.form.items():
+        if key.startswith("image-"):
+            variant_id = whole_number(key.removeprefix("image-"), minimum=1)
+            image_id = whole_number(value, minimum=1) if value else None
+            if variant_id is None or (value and image_id is None):
+                abort(400, description="That is not a variant or a picture of this product.")
+            choices[variant_id] = image_id
+    try:
+        changed = merchandising.set_variant_images(product_id, choices, current_user)
+    except LookupError:
+        abort(404, description="That is not a variant or a picture of this product.")
+    flash("The variants' pictures are saved." if changed else "Nothing changed.", "success")
+    return redirect(url_for("admin.product_edit", product_id=product_id) + "#variant-images", 303)
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error):
     """A body over MAX_CONTENT_LENGTH is refused before any view runs (413); for an image

@@ -12,7 +12,7 @@ merchandising.create_product(...)`.
 from webshop.merchandising.categories import (
     create_category, delete_category, move_category, rename_category,
 )
-from webshop.merchandising.images import add_image, remove_image
+from webshop.merchandising.images import add_image, remove_image, set_variant_images
 from webshop.merchandising.listing import (
     ADMIN_SORTS, STOCK_STATES, AdminCategoryRow, AdminProductRow, admin_categories,
     admin_product_row, admin_products, admin_stock_state, product_for_edit,
@@ -28,5 +28,5 @@ __all__ = [
     "AdminProductRow", "CatalogError", "add_image", "admin_categories", "admin_product_row",
     "admin_products", "admin_stock_state", "create_category", "create_product",
     "delete_category", "delete_product", "move_category", "product_for_edit", "remove_image",
-    "rename_category", "set_active", "slugify", "times_ordered", "update_product",
+    "rename_category", "set_active", "set_variant_images", "slugify", "times_ordered", "update_product",
 ]

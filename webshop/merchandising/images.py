@@ -63,3 +63,30 @@ def remove_image(product_id, image_id, actor, upload_dir=None):
     db.session.delete(image)
     db.session.commit()
     remove_image_files(filename, upload_dir)
+
+
+def set_variant_images(product_id, choices, actor):
+    """Say which picture shows each variant: choices {variant id: image id or None (the
+    product's first picture)}; variants not named keep theirs. Commits once.
+
+    Raises LookupError for a variant or image that is not this product's (nothing saved).
+    """
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise LookupError(f"No product {product_id}")
+    variants = {v.id: v for v in product.variants}
+    images = {i.id for i in product.images}
+    changes = {}
+    for variant_id, image_id in choices.items():
+        if variant_id not in variants or (image_id is not None and image_id not in images):
+            db.session.rollback()
+            raise LookupError(f"No variant {variant_id} or image {image_id} on {product_id}")
+        variant = variants[variant_id]
+        if variant.image_id != image_id:
+            changes[variant.sku] = [variant.image_id, image_id]
+            variant.image_id = image_id
+    if changes:
+        record(db.session, "product.variant_images", "product", product_id, actor,
+               after={"images": changes})
+    db.session.commit()
+    return len(changes)
