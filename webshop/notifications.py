@@ -107,10 +107,6 @@ def _on_cart_abandoned(cart_id, number):
     outbox.enqueue("webshop.notifications.send_cart_reminder", cart_id, number)
 
 
-def _on_cart_abandoned(cart_id, number):
-    outbox.enqueue("webshop.notifications.send_cart_reminder", cart_id, number)
-
-
 def _on_password_reset_requested(user):
     notify_password_reset(user)
 
