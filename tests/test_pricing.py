@@ -1,14 +1,17 @@
 """Taxes by destination and the pricing pipeline: VAT per country on the quote, on the
 order (per line and per rate) and in what Stripe charges; the discounts and gift card
 the pipeline takes."""
-import pytest
+import csv
+import io
+
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import add_to_cart, check_out, checkout, page
+from tests.helpers import add_to_cart, checkout, page
+from tests.test_emails import embedded, eml_files, parts, read_eml  # noqa: F401 (fixture)
 from webshop import cart as carts
 from webshop import orders, pricing
-from webshop.models import Order, Product
+from webshop.models import Order
 from webshop.payments import gateway
 
 
@@ -127,3 +130,31 @@ def test_stripe_gets_discounted_lines_or_one_line_for_the_amount_due(db):
     order.gift_card_amount = 500
     assert [(i["price_data"]["product_data"]["name"], i["price_data"]["unit_amount"])
             for i in gateway._line_items(order)] == [(f"Order {order.number}", order.total - 500)]
+
+
+def _french_order(db):
+    lamp = _product(db, "Lamp", 11900)
+    book = _product(db, "Book", 1070, tax_class="reduced")
+    _lines(db, (lamp, 1), (book, 1))
+    return orders.place_order(
+        carts.find_cart(token="pricing"), "ada@example.com", orders.ShippingAddress(
+            name="Ada", line1="1 Rue de Rivoli", city="Paris", postal_code="75001",
+            country="FR"), "standard", "key-fr-0123456789ab")
+
+
+def test_the_confirmation_email_shows_the_vat_per_rate(db, embedded):
+    order = _french_order(db)
+    orders.mark_paid(order.id)
+    [path] = eml_files(embedded)
+    for part in parts(read_eml(path)):
+        assert "Including VAT 20 % (FR) on €119.00" in part and "€19.83" in part
+        assert "Including VAT 5.5 % (FR) on €10.70" in part and "€0.56" in part
+
+
+def test_the_orders_csv_has_the_vat_per_rate(db, staff):
+    order = _french_order(db)
+    rows = list(csv.reader(io.StringIO(staff.get("/admin/orders.csv").get_data(as_text=True))))
+    header, row = rows[0], next(r for r in rows if r[0] == order.number)
+    assert row[header.index("VAT country")] == "FR"
+    assert row[header.index("Tax")] == "20.39"
+    assert row[header.index("VAT by rate")] == "20 %: 19.83 on 119.00; 5.5 %: 0.56 on 10.70"
