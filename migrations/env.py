@@ -3,6 +3,8 @@ from logging.config import fileConfig
 
 from flask import current_app
 
+from webshop.search import not_search_index_table
+
 from alembic import context
 
 # this is the Alembic Config object, which provides
@@ -100,6 +102,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite's FTS5 search table lives outside the models (migration 0011).
+            include_name=not_search_index_table,
             **conf_args
         )
 

@@ -9,12 +9,11 @@ catalogue version only when what a product list shows changes.
 """
 import functools
 import logging
-import re
 from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, union_all
+from sqlalchemy import bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
@@ -24,7 +23,7 @@ from webshop.extensions import db
 from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
 from webshop.models import Category, Product, ProductImage, ProductVariant
 from webshop.models.pages import Page as PolicyPage
-from webshop.models.catalog import product_search_document
+from webshop.search import search_filter, search_terms  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ SORTS = {
     "price_desc": "Price: high to low",
     "name": "Name: A to Z",
 }
-MAX_QUERY_WORDS = 8
 
 
 # --- reading the catalogue --------------------------------------------------------
@@ -56,11 +54,6 @@ class ProductCard:
     @property
     def has_price_range(self):
         return self.price_min != self.price_max
-
-
-def search_terms(q):
-    """The words of a search box entry, as the database should see them."""
-    return re.findall(r"\w+", (q or "").lower())[:MAX_QUERY_WORDS]
 
 
 def first_image():
@@ -102,21 +95,6 @@ def _card_columns():
     return stmt, variants
 
 
-def _search_filter(terms):
-    """(where-clause, relevance expression) for the search words, per database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Prefix matching, so "cera" finds "ceramic" while the shopper is still typing.
-        query = func.to_tsquery(literal_column("'english'"), " & ".join(f"{t}:*" for t in terms))
-        document = product_search_document(Product.name, Product.description)
-        return document.op("@@")(query), func.ts_rank(document, query)
-    # SQLite: every word somewhere in name or description; name matches rank first.
-    clauses = [
-        or_(Product.name.ilike(f"%{t}%"), Product.description.ilike(f"%{t}%")) for t in terms
-    ]
-    in_name = [Product.name.ilike(f"%{t}%") for t in terms]
-    return and_(*clauses), case((and_(*in_name), 1), else_=0)
-
-
 def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
     """One page of active products as ProductCards, plus the total. Two queries.
 
@@ -131,21 +109,21 @@ def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
     filters = [Product.active.is_(True)]
     if category_id is not None:
         filters.append(Product.category_id == category_id)
-    rank = None
+    relevance = []
     if terms:
-        match, rank = _search_filter(terms)
+        match, relevance = search_filter(terms)
         filters.append(match)
     stmt = stmt.where(*filters)
 
     order = {
-        "relevance": [rank.desc() if rank is not None else None, Product.created_at.desc()],
+        "relevance": [*relevance, Product.created_at.desc()],
         "newest": [Product.created_at.desc()],
         "price_asc": [variants.c.price_min.asc()],
         "price_desc": [variants.c.price_min.desc()],
         "name": [Product.name.asc()],
     }[sort]
     # Product.id last: equal prices or dates must not shuffle between pages.
-    stmt = stmt.order_by(*[o for o in order if o is not None], Product.id.desc())
+    stmt = stmt.order_by(*order, Product.id.desc())
 
     total = db.session.scalar(select(func.count()).select_from(Product).where(*filters))
     check_page(page, per_page, total)

@@ -87,6 +87,11 @@ Product.__table__.append_constraint(
         postgresql_using="gin",
     ).ddl_if(dialect="postgresql")
 )
+# Trigram similarity on names (pg_trgm, migration 0011): typos and partial words in search.
+Product.__table__.append_constraint(
+    Index("ix_product_name_trgm", Product.__table__.c.name, postgresql_using="gin",
+          postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+)
 
 
 class ProductImage(db.Model):

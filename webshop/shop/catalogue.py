@@ -6,7 +6,7 @@ per-shopper parts are slots filled in after the view (see webshop.web.templating
 from flask import abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
-from webshop import catalog, variant_choice
+from webshop import catalog, search, variant_choice
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
@@ -105,6 +105,7 @@ def _render_list(args, category, endpoint):
         return render_template(
             "shop/_product_results.html", page=page, sort=sort, q=args.q,
             endpoint=endpoint, link_args=link_args,
+            did_you_mean=search.did_you_mean(args.q) if not page.total else None,
         )
 
     def results():
