@@ -4,7 +4,7 @@ variants, prices, stock figures and image names.
 Deterministic: the same code always yields the same slugs, SKUs, prices and stock.
 """
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from webshop.media import PRODUCT_IMAGE_DIR
 
@@ -71,6 +71,7 @@ class DemoVariant:
     price: int
     stock: int
     position: int
+    image_name: str = None  # the picture of this variant's colour, if it has one
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class DemoProduct:
     shape: str = ""
     image_count: int = 1
     image_names: list = field(default_factory=list)
+    image_colours: list = field(default_factory=list)  # per image: the colour, or None
 
 
 def _product(category, slug, name, sku, price, description, *, options=None, prices=None,
@@ -122,13 +124,20 @@ def _product(category, slug, name, sku, price, description, *, options=None, pri
             position=position,
         ))
     option_names = [opt_name for opt_name, _ in options]
-    if images is None:
-        images = 2 if featured or "Colour" in option_names else 1
+    colours = dict(options).get("Colour", [])
+    if colours:  # one picture per colour, each variant showing its own
+        image_names = [f"{PRODUCT_IMAGE_DIR}/{slug}-{_value_code(c).lower()}.webp" for c in colours]
+        by_colour = dict(zip(colours, image_names))
+        variants = [replace(v, image_name=by_colour[v.option_values["Colour"]]) for v in variants]
+        image_colours = list(colours)
+    else:
+        count = images if images is not None else (2 if featured else 1)
+        image_names = [f"{PRODUCT_IMAGE_DIR}/{slug}-{n}.webp" for n in range(1, count + 1)]
+        image_colours = [None] * count
     return DemoProduct(
         category=category, slug=slug, name=name, description=description,
         option_names=option_names, variants=variants, featured=featured, shape=shape,
-        image_count=images,
-        image_names=[f"{PRODUCT_IMAGE_DIR}/{slug}-{n}.webp" for n in range(1, images + 1)],
+        image_count=len(image_names), image_names=image_names, image_colours=image_colours,
     )
 
 
@@ -197,7 +206,7 @@ PRODUCTS = [
         "A glazed ceramic cone with spiral ribs for an even extraction, sized for one or two "
         "cups. Holds heat well; warm it with a rinse of hot water first. Dishwasher safe "
         "and fits standard size 02 filters.",
-        featured=True, shape="bowl",
+        featured=True, shape="dripper",
     ),
     _product(
         "coffee-tea", "cast-iron-teapot", "Cast Iron Teapot",
@@ -205,14 +214,14 @@ PRODUCTS = [
         "A 0.8 litre tetsubin-style pot with an enamelled interior and a fine stainless "
         "infuser. Keeps tea hot long after the first cup. Rinse and dry by hand; never "
         "leave tea standing in it overnight.",
-        stock=2, shape="jar",
+        stock=2, shape="teapot",
     ),
     _product(
         "coffee-tea", "unbleached-paper-filters", "Unbleached Paper Filters, 100 Pack",
         "CT-BRW-FLT", 450,
         "Oxygen-whitened-free, compostable paper filters for size 02 cone drippers. Rinse "
         "before brewing to remove any papery taste.",
-        stock=120, shape="board",
+        stock=120, shape="filters",
     ),
     _product(
         "coffee-tea", "ceremonial-matcha-starter-kit", "Ceremonial Matcha Starter Kit",
@@ -220,7 +229,7 @@ PRODUCTS = [
         "Everything for a proper bowl of matcha: 30 g of ceremonial-grade powder from Uji, "
         "a hand-carved bamboo whisk, a scoop and a wide stoneware bowl. Whisk in a quick "
         "zigzag until a fine foam forms.",
-        shape="bowl",
+        shape="matcha",
     ),
     _product(
         "coffee-tea", "hand-coffee-grinder", "Hand Coffee Grinder",
@@ -229,7 +238,7 @@ PRODUCTS = [
         "fine to French press coarse, with fifteen clicks to choose from. Grinds 20 g in "
         "under a minute and packs small enough for travel. Brush the burrs clean; never "
         "wash them with water.",
-        shape="bottle",
+        shape="grinder",
     ),
     # ---- Kitchen --------------------------------------------------------------------
     _product(
@@ -254,7 +263,7 @@ PRODUCTS = [
         "Cut from a single piece of Tuscan olive wood, with the dense, swirling grain that "
         "makes it kind to knife edges. Wash by hand and rub with food-safe oil once a month "
         "to keep it from drying out.",
-        shape="board",
+        shape="cutting-board",
     ),
     _product(
         "kitchen", "chefs-knife-20cm", "Chef's Knife 20 cm",
@@ -262,7 +271,7 @@ PRODUCTS = [
         "A forged high-carbon stainless blade hardened to 58 HRC with a comfortable walnut "
         "handle. Holds a keen edge through onions, herbs and squash alike. Hand wash and "
         "dry straight away.",
-        shape="board",
+        shape="knife",
     ),
     _product(
         "kitchen", "cast-iron-skillet-26cm", "Pre-Seasoned Cast Iron Skillet 26 cm",
@@ -270,14 +279,14 @@ PRODUCTS = [
         "Seasoned with flaxseed oil and ready to sear on day one. Works on gas, induction, "
         "in the oven and over a campfire. Clean with hot water and a brush, then dry on the "
         "hob and wipe with a little oil.",
-        featured=True, shape="bowl",
+        featured=True, shape="skillet",
     ),
     _product(
         "kitchen", "linen-tea-towels-set-of-2", "Linen Tea Towels, Set of 2",
         "KIT-TWL-LIN", 1990,
         "Stonewashed European linen that is absorbent from the first use, dries quickly and "
         "leaves glasses lint free. Softens with every wash at 40 degrees.",
-        stock=0, shape="board",
+        stock=0, shape="towel",
     ),
     _product(
         "kitchen", "glass-storage-jars", "Glass Storage Jars with Bamboo Lids",
@@ -291,7 +300,7 @@ PRODUCTS = [
         "KIT-UTN-SPA", 790,
         "Heat resistant to 260 degrees, with a stiff core and a flexible edge that scrapes "
         "a bowl clean. One seamless piece, so nothing hides in the joints.",
-        shape="board",
+        shape="spatula",
     ),
     _product(
         "kitchen", "ceramic-mixing-bowl-set", "Ceramic Mixing Bowl Set",
@@ -305,7 +314,7 @@ PRODUCTS = [
         "KIT-BRW-FRP", 3990,
         "Double-walled steel keeps coffee hot for an hour and never cracks like glass. The "
         "fine mesh filter leaves a clean cup; one litre fills four large mugs.",
-        shape="jar",
+        shape="press",
     ),
     _product(
         "kitchen", "beeswax-food-wraps", "Beeswax Food Wraps",
@@ -313,7 +322,7 @@ PRODUCTS = [
         "Organic cotton coated with beeswax, tree resin and jojoba oil: a washable, "
         "reusable alternative to cling film. Rinse in cool soapy water and they last about "
         "a year.",
-        shape="board",
+        shape="wraps",
     ),
     # ---- Apparel --------------------------------------------------------------------
     _product(
@@ -323,6 +332,7 @@ PRODUCTS = [
         "and a ribbed crew neck that keeps its shape. Garment dyed for a soft, lived-in "
         "feel. Wash cold, inside out.",
         options=[("Size", SIZES), ("Colour", ["Blue", "White", "Black"])],
+        prices={"XL": 3200},
         stock={"XL-BLK": 0, "S-WHT": 2, "L-BLU": 3}, featured=True, shape="shirt",
     ),
     _product(
@@ -332,7 +342,7 @@ PRODUCTS = [
         "on a cold platform. Naturally odour resistant, so it needs washing less often; "
         "hand wash or use the wool cycle and dry flat.",
         options=[("Size", SIZES), ("Colour", ["Navy", "Oat"])],
-        stock={"M-OAT": 1}, shape="shirt",
+        stock={"M-OAT": 1}, shape="jumper",
     ),
     _product(
         "apparel", "heavyweight-cotton-hoodie", "Heavyweight Cotton Hoodie",
@@ -340,7 +350,7 @@ PRODUCTS = [
         "Brushed-back 400 gsm loopback cotton with a double-layer hood and a kangaroo "
         "pocket. Cut a little boxy; size down for a closer fit.",
         options=[("Size", SIZES), ("Colour", ["Grey", "Forest"])],
-        stock={"S-FOR": 0, "XL-GRY": 0}, shape="shirt",
+        stock={"S-FOR": 0, "XL-GRY": 0}, shape="hoodie",
     ),
     _product(
         "apparel", "canvas-work-apron", "Canvas Work Apron",
@@ -348,14 +358,14 @@ PRODUCTS = [
         "Heavy cotton canvas with cross-back leather straps that take the weight off your "
         "neck, plus two deep pockets and a pen slot. Made for the kitchen, the workshop and "
         "the potting shed.",
-        options=[("Colour", ["Tan", "Black"])], shape="shirt",
+        options=[("Colour", ["Tan", "Black"])], shape="apron",
     ),
     _product(
         "apparel", "full-grain-leather-belt", "Full-Grain Leather Belt",
         "APP-BLT-LTH", 5900,
         "Vegetable-tanned leather, 35 mm wide, with a solid brass buckle fixed by screws so "
         "it can be replaced. It darkens beautifully with wear; condition it twice a year.",
-        options=[("Size", SIZES)], stock={"XL": 3}, shape="board",
+        options=[("Size", SIZES)], stock={"XL": 3}, shape="belt",
     ),
     _product(
         "apparel", "ribbed-wool-beanie", "Ribbed Wool Beanie",
@@ -363,21 +373,21 @@ PRODUCTS = [
         "A chunky rib knit in a wool and recycled nylon blend, with a deep turn-up for "
         "cold ears. One size fits most.",
         options=[("Colour", ["Mustard", "Charcoal", "Navy"])], stock={"MUS": 0},
-        shape="dome",
+        shape="beanie",
     ),
     _product(
         "apparel", "linen-button-down-shirt", "Linen Button-Down Shirt",
         "APP-SHT-LIN", 7400,
         "Washed European linen that keeps you cool through July, with corozo buttons and a "
         "relaxed fit. The creases are part of the charm; tumble dry low or line dry.",
-        options=[("Size", SIZES)], shape="shirt",
+        options=[("Size", SIZES)], shape="linen-shirt",
     ),
     _product(
         "apparel", "organic-cotton-socks-3-pack", "Organic Cotton Socks, 3 Pack",
         "APP-SCK-ORG", 1600,
         "Combed organic cotton with a cushioned sole and a seamless toe. Three pairs in "
         "muted stripes that go with anything.",
-        options=[("Size", SIZES)], stock={"S": 2}, shape="board",
+        options=[("Size", SIZES)], stock={"S": 2}, shape="socks",
     ),
     _product(
         "apparel", "packable-rain-jacket", "Packable Rain Jacket",
@@ -386,14 +396,14 @@ PRODUCTS = [
         "into its own chest pocket. PFC-free water repellent finish; reproof after a few "
         "washes.",
         options=[("Size", SIZES), ("Colour", ["Yellow", "Navy"])],
-        stock={"M-YEL": 3, "S-NVY": 0}, featured=True, shape="shirt",
+        stock={"M-YEL": 3, "S-NVY": 0}, featured=True, shape="jacket",
     ),
     _product(
         "apparel", "heavy-cotton-tote-bag", "Heavy Cotton Tote Bag",
         "APP-BAG-TOT", 1800,
         "A 12 oz natural canvas tote with long handles that sit comfortably on the "
         "shoulder and an inside pocket for keys. Carries a week of groceries.",
-        shape="bag",
+        shape="tote",
     ),
     _product(
         "apparel", "leather-card-wallet", "Leather Card Wallet",
@@ -401,7 +411,7 @@ PRODUCTS = [
         "A slim wallet with four card slots and a centre pocket for folded notes, "
         "hand-stitched with waxed thread. It slips into a front pocket and moulds to your "
         "cards over time.",
-        options=[("Colour", ["Tan", "Black"])], shape="book",
+        options=[("Colour", ["Tan", "Black"])], shape="wallet",
     ),
     # ---- Home -----------------------------------------------------------------------
     _product(
@@ -424,63 +434,63 @@ PRODUCTS = [
         "HOM-THR-LMB", 8900,
         "Woven in Scotland from soft lambswool with fringed edges, 140 x 180 cm: big enough "
         "to share on the sofa. Dry clean or hand wash cool; air it outside to refresh.",
-        options=[("Colour", ["Grey", "Rust"])], stock={"RST": 2}, shape="board",
+        options=[("Colour", ["Grey", "Rust"])], stock={"RST": 2}, shape="blanket",
     ),
     _product(
         "home", "linen-cushion-cover", "Linen Cushion Cover 50 x 50",
         "HOM-CSH-LIN", 2900,
         "Heavyweight washed linen with a hidden zip and neatly piped edges. Insert not "
         "included; a 55 cm feather pad gives the plumpest look.",
-        options=[("Colour", ["Natural", "Clay", "Olive"])], shape="board",
+        options=[("Colour", ["Natural", "Clay", "Olive"])], shape="cushion",
     ),
     _product(
         "home", "stoneware-bud-vase", "Stoneware Bud Vase",
         "HOM-VAS-BUD", 3200,
         "A small speckled vase for a single stem or a sprig of dried grasses. The inside is "
         "glazed, so it holds water; the outside is left raw to the touch.",
-        shape="bottle",
+        shape="vase",
     ),
     _product(
         "home", "organic-cotton-bath-towel", "Organic Cotton Bath Towel",
         "HOM-TWL-BTH", 3400,
         "A thick 600 gsm terry towel that gets softer and more absorbent with every wash. "
         "Wash at 40 degrees and skip the fabric softener.",
-        options=[("Colour", ["White", "Sand"])], shape="board",
+        options=[("Colour", ["White", "Sand"])], shape="towel",
     ),
     _product(
         "home", "seagrass-storage-basket", "Seagrass Storage Basket",
         "HOM-BSK-SEA", 3900,
         "Hand-woven seagrass with sturdy rope handles, for blankets, toys or firewood. "
         "Wipe with a damp cloth; keep away from standing water.",
-        shape="bowl",
+        shape="basket",
     ),
     _product(
         "home", "brass-candle-holder", "Brass Candle Holder",
         "HOM-CDL-BRS", 2200,
         "Solid spun brass for a standard dinner candle. Left unlacquered so it develops a "
         "warm patina; polish it back to a shine whenever you like.",
-        shape="candle",
+        shape="candle-holder",
     ),
     _product(
         "home", "oak-wall-clock", "Oak Wall Clock",
         "HOM-CLK-OAK", 6900,
         "A 30 cm face turned from solid oak with a silent sweep movement, so it never "
         "ticks at night. Runs for a year on one AA battery.",
-        shape="circle",
+        shape="clock",
     ),
     _product(
         "home", "coir-doormat", "Coir Doormat",
         "HOM-MAT-COI", 2900,
         "Thick coconut-fibre bristles on a non-slip rubber back scrape off mud and grit "
         "before they reach the hall. Shake out weekly.",
-        shape="board",
+        shape="doormat",
     ),
     _product(
         "home", "vetiver-reed-diffuser", "Vetiver Reed Diffuser",
         "HOM-DIF-VET", 2600,
         "Earthy vetiver, bergamot and a little black pepper, in a 100 ml glass bottle with "
         "eight rattan reeds. Flip the reeds weekly; scents a room for about three months.",
-        shape="bottle",
+        shape="diffuser",
     ),
     # ---- Stationery -----------------------------------------------------------------
     _product(
@@ -489,7 +499,7 @@ PRODUCTS = [
         "192 pages of 100 gsm ivory paper with a faint dot grid that fountain pens will not "
         "bleed through. Lay-flat binding, a ribbon marker and a cloth cover.",
         options=[("Colour", ["Black", "Terracotta", "Sage"])], stock={"TER": 0},
-        featured=True, shape="book",
+        featured=True, shape="notebook",
     ),
     _product(
         "stationery", "refillable-leather-journal", "Refillable Leather Journal",
@@ -505,63 +515,63 @@ PRODUCTS = [
         "A smooth medium steel nib in an aluminium body, balanced for long writing "
         "sessions. Takes standard international cartridges or the included converter for "
         "bottled ink.",
-        stock=3, shape="board",
+        stock=3, shape="fountain-pen",
     ),
     _product(
         "stationery", "fine-gel-pens-set-of-5", "Fine Gel Pens, Set of 5",
         "STA-PEN-GEL", 890,
         "Quick-drying 0.5 mm gel ink in black, blue, red, green and violet. Smudge resistant "
         "and kind to left-handers.",
-        shape="board",
+        shape="pens",
     ),
     _product(
         "stationery", "weekly-desk-planner", "Weekly Desk Planner",
         "STA-PLN-WEK", 1400,
         "Fifty-two tear-off undated sheets with a column per day, a notes panel and a "
         "short list for the things that really matter this week.",
-        shape="book",
+        shape="planner",
     ),
     _product(
         "stationery", "brass-pencil-sharpener", "Brass Pencil Sharpener",
         "STA-SHP-BRS", 650,
         "A solid brass wedge with a German steel blade that lasts for years. Pocket sized, "
         "with a satisfying weight in the hand.",
-        shape="board",
+        shape="sharpener",
     ),
     _product(
         "stationery", "graphite-pencils-pack-of-6", "Graphite Pencils, Pack of 6",
         "STA-PCL-GRA", 750,
         "Cedar-cased pencils from 2H to 4B for sketching, drafting and crosswords. Sharpen "
         "to a long point for the finest lines.",
-        shape="board",
+        shape="pencils",
     ),
     _product(
         "stationery", "recycled-kraft-envelopes", "Recycled Kraft Envelopes, Pack of 10",
         "STA-ENV-KRF", 350,
         "C6 envelopes in 100 percent recycled brown kraft with a peel-and-seal flap. They "
         "fit an A6 card or an A4 sheet folded twice.",
-        stock=200, shape="board",
+        stock=200, shape="envelopes",
     ),
     _product(
         "stationery", "washi-tape-set", "Washi Tape Set",
         "STA-TAP-WSH", 990,
         "Five rolls of Japanese paper tape in soft, earthy colours. Tear by hand, write on "
         "it, and peel it off again without leaving residue.",
-        shape="circle",
+        shape="tape",
     ),
     _product(
         "stationery", "walnut-desk-organiser", "Walnut Desk Organiser",
         "STA-ORG-WAL", 5900,
         "Solid American walnut with a slot for a phone, a tray for pens and a groove for "
         "cards. Oiled, not varnished, so it feels like wood.",
-        shape="board",
+        shape="organiser",
     ),
     _product(
         "stationery", "letterpress-greeting-cards", "Letterpress Greeting Cards, Set of 4",
         "STA-CRD-LTP", 1200,
         "Four blank cards printed by hand on a vintage press, on thick cotton paper with "
         "a deep impression. With matching envelopes.",
-        stock=1, shape="book",
+        stock=1, shape="cards",
     ),
     # ---- Outdoor --------------------------------------------------------------------
     _product(
@@ -585,7 +595,7 @@ PRODUCTS = [
         "OUT-BLK-PIC", 4900,
         "A soft recycled-fleece top with a water-resistant backing for damp grass, and a "
         "leather strap to roll it up and carry it. Machine washable at 30 degrees.",
-        shape="board",
+        shape="picnic-blanket",
     ),
     _product(
         "outdoor", "lightweight-two-person-tent", "Lightweight Two-Person Tent",
@@ -599,7 +609,7 @@ PRODUCTS = [
         "OUT-LNT-USB", 3400,
         "A warm, dimmable LED lantern with up to 40 hours of light, charged over USB-C. "
         "Hang it from the tent roof or set it on the picnic table.",
-        shape="lamp",
+        shape="lantern",
     ),
     _product(
         "outdoor", "waxed-canvas-daypack-20l", "Waxed Canvas Daypack 20 L",
@@ -607,34 +617,34 @@ PRODUCTS = [
         "Water-resistant waxed cotton canvas with leather trim, a padded laptop sleeve and "
         "a roll top that swallows a jumper and lunch. Re-wax once a season to keep the "
         "rain out.",
-        shape="bag",
+        shape="backpack",
     ),
     _product(
         "outdoor", "folding-camp-chair", "Folding Camp Chair",
         "OUT-CHR-FLD", 5900,
         "An aluminium frame with a breathable mesh seat that folds down to the size of a "
         "water bottle. Holds up to 120 kg.",
-        shape="tent",
+        shape="chair",
     ),
     _product(
         "outdoor", "parachute-nylon-hammock", "Parachute Nylon Hammock",
         "OUT-HAM-NYL", 4400,
         "Ripstop parachute nylon with tree-friendly straps and steel carabiners. Sets up "
         "between two trees in a minute and packs into its own pouch.",
-        shape="board",
+        shape="hammock",
     ),
     _product(
         "outdoor", "ferro-rod-fire-starter", "Ferro Rod Fire Starter",
         "OUT-FIR-FER", 1900,
         "A thick ferrocerium rod with a striker and a paracord lanyard: thousands of "
         "strikes, wet or dry, at any altitude.",
-        shape="board",
+        shape="fire-starter",
     ),
     _product(
         "outdoor", "folding-pocket-knife", "Folding Pocket Knife",
         "OUT-KNF-FLD", 4500,
         "A 7 cm stainless blade with a liner lock and an oak handle. Sharp out of the box; "
         "a drop of oil on the pivot keeps it opening smoothly.",
-        shape="board",
+        shape="pocket-knife",
     ),
 ]

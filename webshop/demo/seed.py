@@ -93,6 +93,20 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
         else:
             result["products"]["existing"] += 1
 
+        new_images = {}  # a new variant of a colour shows its colour's picture
+        for position, (filename, colour) in enumerate(zip(demo.image_names, demo.image_colours)):
+            if product.id is not None and (product.id, filename) in known_images:
+                result["images"]["existing"] += 1
+                continue
+            if colour:
+                alt = f"{demo.name} in {colour.lower()}"
+            else:
+                alt = demo.name if position == 0 else f"{demo.name}, alternative view"
+            image = ProductImage(filename=filename, alt=alt, position=position)
+            product.images.append(image)
+            new_images[filename] = image
+            result["images"]["created"] += 1
+
         for variant in demo.variants:
             if variant.sku in known_skus:
                 result["variants"]["existing"] += 1
@@ -101,16 +115,9 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
                 sku=variant.sku, option_values=dict(variant.option_values),
                 price=variant.price, currency=currency, stock=variant.stock,
                 position=variant.position, weight_grams=DEMO_WEIGHTS.get(demo.category),
+                image=new_images.get(variant.image_name),
             ))
             result["variants"]["created"] += 1
-
-        for position, filename in enumerate(demo.image_names):
-            if product.id is not None and (product.id, filename) in known_images:
-                result["images"]["existing"] += 1
-                continue
-            alt = demo.name if position == 0 else f"{demo.name}, alternative view"
-            product.images.append(ProductImage(filename=filename, alt=alt, position=position))
-            result["images"]["created"] += 1
 
     # Drawing and encoding release the GIL, so a few threads make the first seed quick.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
