@@ -34,6 +34,7 @@ LAYERS = {
     "webshop.promotions": DOMAIN, "webshop.pricing": DOMAIN,
     "webshop.returns": DOMAIN, "webshop.invoices": DOMAIN,
     "webshop.reminders": DOMAIN,
+    "webshop.reviews": DOMAIN, "webshop.wishlists": DOMAIN, "webshop.structured_data": DOMAIN,
     "webshop.jobs": RUNTIME,
     "webshop.web": WEB, "webshop.shop": WEB, "webshop.auth": WEB, "webshop.admin": WEB,
     "webshop.ops": WEB, "webshop.payments.routes": WEB,

@@ -65,11 +65,13 @@ def create_app(test_config=None):
 
     from webshop import ops
     from webshop.web import edge_cache, error_pages, first_post, static_files, templating
+    from webshop.web import wishlist_hearts
     ops.init_app(app)
     error_pages.init_app(app)
     first_post.init_app(app)  # a sessionless shopper's add-to-cart, checked by origin
     edge_cache.init_app(app)  # before templating: it hashes the page with its slots filled
     templating.init_app(app)
+    wishlist_hearts.init_app(app)  # after templating: its hearts hold CSRF slots
     static_files.init_app(app)  # hashed, compressed, immutable /static (WhiteNoise)
 
     from webshop.cli import register_cli

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
     cached, init_app, mark_changed, mark_stock_changed,
 )
+from webshop import events
 from webshop.extensions import db
 from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
 from webshop.models import Category, Product, ProductImage, ProductVariant
@@ -33,6 +34,7 @@ SORTS = {
     "price_asc": "Price: low to high",
     "price_desc": "Price: high to low",
     "name": "Name: A to Z",
+    "rating": "Top rated",
 }
 
 
@@ -121,6 +123,7 @@ def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
         "price_asc": [variants.c.price_min.asc()],
         "price_desc": [variants.c.price_min.desc()],
         "name": [Product.name.asc()],
+        "rating": [Product.rating_average.desc(), Product.rating_count.desc()],
     }[sort]
     # Product.id last: equal prices or dates must not shuffle between pages.
     stmt = stmt.order_by(*order, Product.id.desc())
@@ -320,7 +323,7 @@ def stock_changed(deltas, session=None):
     if not deltas:
         return
     touched = select(ProductVariant.product_id).where(ProductVariant.id.in_(deltas))
-    totals, moved = {}, {}
+    totals, moved, restocked = {}, {}, []
     for slug, variant_id, stock in session.execute(
         select(Product.slug, ProductVariant.id, ProductVariant.stock)
         .join(ProductVariant, ProductVariant.product_id == Product.id)
@@ -328,7 +331,11 @@ def stock_changed(deltas, session=None):
     ):
         totals[slug] = totals.get(slug, 0) + stock
         moved[slug] = moved.get(slug, 0) + deltas.get(variant_id, 0)
+        if stock > 0 >= stock - deltas.get(variant_id, 0):
+            restocked.append(variant_id)  # sold out until this change: back in stock
     mark_stock_changed(totals, session)
+    if restocked:
+        events.variants_restocked.send(restocked, session=session)
     if any(stock_state(after - moved[slug]) != stock_state(after)
            for slug, after in totals.items()):
         mark_changed(session)

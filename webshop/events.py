@@ -27,3 +27,6 @@ cart_abandoned = _events.signal("cart-abandoned")
 gift_card_issued = _events.signal("gift-card-issued")
 # sender: a ReturnRequest whose status just changed (webshop.returns); kwargs: status.
 return_changed = _events.signal("return-changed")
+# sender: the ids of variants whose stock just went from 0 to more (webshop.catalog.
+# stock_changed, inside the restocking transaction); kwargs: session.
+variants_restocked = _events.signal("variants-restocked")

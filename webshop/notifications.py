@@ -17,16 +17,17 @@ send finds the row and sends nothing. (A crash in the instant between the server
 "250 OK" and the commit would send twice: SMTP offers nothing stronger.)
 """
 import logging
+import secrets
 
 from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webshop import accounts, events, mail, outbox, reminders, returns
+from webshop import accounts, events, mail, outbox, reminders, returns, wishlists
 from webshop.pricing import country_name, shipping_label
 from webshop.extensions import db
-from webshop.models import Order, Refund, ReturnRequest, SentEmail, User
+from webshop.models import Order, ProductVariant, Refund, ReturnRequest, SentEmail, User
 from webshop.orders import access_token
 from webshop.orders.refunds import COUNTED
 from webshop import promotions
@@ -67,6 +68,7 @@ PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
 REMINDER_EMAIL = "cart_reminder"
 REMINDER_SUBJECT = "You left something in your cart at {shop}"
 GIFT_CARD_SUBJECT = "Your {shop} gift card"
+BACK_IN_STOCK_SUBJECT = "{product} is back in stock at {shop}"
 # What registration mails: a link to finish, or (the address has an account) a note.
 REGISTRATION_SUBJECTS = {
     "registration_link": "Finish creating your {shop} account",
@@ -83,6 +85,7 @@ def init_app(app):
     events.gift_card_issued.connect(_on_gift_card_issued)
     events.return_changed.connect(_on_return_changed)
     events.cart_abandoned.connect(_on_cart_abandoned)
+    events.variants_restocked.connect(_on_variants_restocked)
 
 
 def _on_order_changed(order, status, notify_customer=True):
@@ -105,6 +108,17 @@ def _on_gift_card_issued(card):
 
 def _on_cart_abandoned(cart_id, number):
     outbox.enqueue("webshop.notifications.send_cart_reminder", cart_id, number)
+
+
+def _on_variants_restocked(variant_ids, session):
+    for user_id, variant_id in wishlists.claim_restock_notices(variant_ids, session):
+        outbox.enqueue("webshop.notifications.send_back_in_stock", user_id, variant_id,
+                       _notice_token())
+
+
+def _notice_token():
+    """Tells one restock's notice from the next one's (the email's dedupe key)."""
+    return secrets.token_hex(8)
 
 
 def _on_password_reset_requested(user):
@@ -228,6 +242,30 @@ def _send_once(message, kind, order_id, dedupe_key):
         raise
     db.session.commit()
     return "sent"
+
+
+def send_back_in_stock(user_id, variant_id, token):
+    """Tell a shopper the variant they waited for is back (once per restock: `token`);
+    "skipped" if the account, the product or the stock is gone again."""
+    user = db.session.get(User, user_id)
+    variant = db.session.get(ProductVariant, variant_id)
+    if (user is None or not user.active or variant is None or variant.stock <= 0
+            or not variant.product.active):
+        db.session.rollback()
+        return "skipped"
+    product = variant.product
+    subject = BACK_IN_STOCK_SUBJECT.format(product=product.name,
+                                           shop=current_app.config["SHOP_NAME"])
+    context = {"product": product, "variant": variant, "subject": subject,
+               "product_url": absolute_url("shop.product_detail", slug=product.slug,
+                                           variant_id=variant.id),
+               "wishlist_url": absolute_url("auth.wishlist")}
+    message = mail.build_message(
+        user.email, subject, render_template("email/back_in_stock.txt", **context),
+        render_template("email/back_in_stock.html", **context))
+    db.session.rollback()
+    return _send_once(message, "back_in_stock", None,
+                      f"back_in_stock:{user_id}:{variant_id}:{token}")
 
 
 def send_cart_reminder(cart_id, number):

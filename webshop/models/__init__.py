@@ -16,6 +16,7 @@ from webshop.models.pricing import (
 )
 from webshop.models.payments import REFUND_STATUSES, Refund, SandboxObject, StripeEvent
 from webshop.models.reminders import ReminderUnsubscribe
+from webshop.models.reviews import REVIEW_STATUSES, Review, WishlistItem
 from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
@@ -26,5 +27,5 @@ __all__ = [
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
     "LoginSession", "Order", "OrderItem", "OrderTaxLine", "SHIPPING_KINDS", "ShippingMethod",
     "ShippingRate", "ShippingZone", "ShippingZoneCountry", "TAX_CLASSES", "TaxRate", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
-    "Page",
+    "Page", "REVIEW_STATUSES", "Review", "WishlistItem",
 ]

@@ -48,6 +48,7 @@ class Product(db.Model):
         CheckConstraint("tax_class IN ('standard', 'reduced', 'zero')", name="tax_class_known"),
         Index("ix_product_active_category", "active", "category_id"),
         Index("ix_product_active_created", "active", "created_at"),
+        Index("ix_product_active_rating", "active", "rating_average"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,6 +65,10 @@ class Product(db.Model):
     # Which VAT rate applies (standard, reduced, zero); the rates are per country.
     tax_class: Mapped[str] = mapped_column(String(16), default="standard",
                                            server_default="standard")
+    # The approved reviews, kept in step by webshop.reviews when staff moderate: pages
+    # and lists read them without counting. The average in hundredths (4.5 stars: 450).
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_average: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
