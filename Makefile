@@ -10,7 +10,7 @@ FLASK      := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 CLUSTER_ARGS ?=
 
-.PHONY: venv run test services browser nginx cluster bench bench-mix clean screenshots
+.PHONY: venv run test services browser nginx cluster bench bench-mix clean screenshots translations
 
 # Create the virtualenv once; reinstall only when requirements.txt is newer than the stamp.
 venv: $(STAMP)
@@ -20,7 +20,16 @@ $(BIN)/python:
 
 $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/pybabel compile -d webshop/translations
 	touch $(STAMP)
+
+# Re-extract the storefront's strings, merge them into each language's messages.po (edit
+# the new msgstr entries), and compile the .mo files the app reads (git-ignored; the app
+# also compiles a missing or outdated one at start-up).
+translations: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _N -o webshop/translations/messages.pot .
+	$(BIN)/pybabel update -i webshop/translations/messages.pot -d webshop/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d webshop/translations
 
 # Development server with embedded defaults (SQLite under instance/, no Redis).
 run: venv

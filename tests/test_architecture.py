@@ -21,6 +21,7 @@ LAYERS = {
     "webshop.validation": FOUNDATION, "webshop.pagination": FOUNDATION,
     "webshop.safe_cache": FOUNDATION, "webshop.events": FOUNDATION,
     "webshop.media": FOUNDATION, "webshop.mail": FOUNDATION, "webshop.logs": FOUNDATION,
+    "webshop.i18n": FOUNDATION,
     "webshop.sitemap": DOMAIN, "webshop.pages": DOMAIN,
     "webshop.metrics": FOUNDATION,
     "webshop.models": MODELS, "webshop.outbox": MODELS,

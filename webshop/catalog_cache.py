@@ -30,7 +30,7 @@ from flask import current_app, g
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from webshop import metrics, safe_cache
+from webshop import i18n, metrics, safe_cache
 from webshop.extensions import db
 from webshop.models import Category, Product, ProductImage, ProductVariant
 
@@ -130,6 +130,8 @@ def cached(key_parts, load, product=None):
     if stock is not None:
         key = f"{key}:stock-{stock}"
     kind = "page" if key_parts[0] in PAGE_KINDS else "data"
+    if kind == "page":  # rendered HTML is in one language
+        key = f"{key}:lang-{i18n.cache_tag()}"
     value = local["entries"].get(key)
     if value is not None:
         metrics.CACHE_HIT[kind].inc()

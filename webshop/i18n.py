@@ -1,0 +1,165 @@
+"""Languages: the storefront in English (the default) and German, money and dates per locale.
+
+Which language a page is in:
+
+1. `?lang=de` (or `en`) in the URL: the switcher's links say so. Once a page came with
+   `?lang=`, every link `url_for` writes on it carries the same `lang` (url_defaults),
+   so a shopper stays in the language chosen without a cookie: the URL alone tells the
+   page, and shared caches keep working (a cookie would make every page private).
+2. else the browser's Accept-Language (best match of LANGUAGES), and the answer says
+   `Vary: Accept-Language`, so a shared cache keeps one copy per language;
+3. else English.
+
+Cached HTML (webshop.catalog_cache's page kinds) is keyed by `cache_tag()`: the locale,
+and whether it came from the URL (such pages' links carry `lang`). Outside a request
+(emails, the worker) the locale is the default unless `flask_babel.force_locale` says
+otherwise (an order's emails use the order's language).
+
+Admin pages stay English: they carry no `lang` and their templates are not translated.
+
+The catalogue in webshop/translations/<lang>/LC_MESSAGES/messages.po is compiled to
+messages.mo by `make translations` (and `make venv`, and the Docker build); a process
+that finds a .po newer than its .mo (a fresh clone) compiles it at start-up.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from babel import dates as babel_dates, numbers as babel_numbers
+from flask import current_app, g, has_request_context, request, url_for
+from flask_babel import Babel, get_locale, gettext
+
+from webshop.money import exponent
+
+LANGUAGES = ("en", "de")
+DEFAULT = "en"
+NAMES = {"en": "English", "de": "Deutsch"}
+PARAM = "lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# Endpoints whose links keep the visitor's `?lang=`: the storefront, not admin or files.
+_KEEPS_LANG = ("shop.", "auth.")
+_NO_LANG = frozenset({"shop.media", "shop.robots", "shop.sitemap"})
+
+
+def _url_language():
+    lang = request.args.get(PARAM)
+    return lang if lang in LANGUAGES else None
+
+
+def select_locale():
+    if not has_request_context() or request.blueprint == "admin":  # admin stays English
+        return DEFAULT
+    return _url_language() or request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def current():
+    """The language of this request or email ("en" or "de")."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def cache_tag():
+    """What cached HTML of this request differs by: its language, and `+url` when the
+    language came from the URL (such a page's links carry `lang`)."""
+    if not has_request_context():
+        return DEFAULT
+    return current() + ("+url" if _url_language() else "")
+
+
+def switch_url(lang):
+    """This page in `lang`: the same path, `?lang=` and nothing else from the query (a
+    cached page must not carry one visitor's query string to the next)."""
+    endpoint = request.endpoint
+    if not endpoint or not endpoint.startswith(_KEEPS_LANG) or endpoint in _NO_LANG:
+        return url_for("shop.home", **{PARAM: lang})
+    return url_for(endpoint, **{**(request.view_args or {}), PARAM: lang})
+
+
+def _keep_language(endpoint, values):
+    if (PARAM not in values and endpoint and endpoint.startswith(_KEEPS_LANG)
+            and endpoint not in _NO_LANG and has_request_context()):
+        lang = _url_language()
+        if lang:
+            values[PARAM] = lang
+
+
+def _vary(response):
+    """A page whose language came from Accept-Language differs by it."""
+    if not _url_language() and not g.get("edge_stateless", False):
+        response.vary.add("Accept-Language")
+    return response
+
+
+def _N(text):
+    """Marks a msgid that is translated later (pybabel extract -k _N)."""
+    return text
+
+
+SORT_LABELS = (_N("Best match"), _N("Newest"), _N("Price: low to high"),
+               _N("Price: high to low"), _N("Name: A to Z"), _N("Top rated"))
+STOCK_TEXTS = {"sold_out": _N("Sold out"), "in_stock": _N("In stock")}
+
+
+def stock_text(level, stock):
+    """What a shopper reads about a stock level (catalog.stock_state's), in their language."""
+    if level == "low":
+        return gettext("Only %(num)d left", num=stock)
+    return gettext(STOCK_TEXTS.get(level, level))
+
+
+def money(amount, currency=None):
+    """Integer minor units as the locale writes them: 1234 EUR is "€12.34" in English and
+    "12,34 €" in German (with a no-break space)."""
+    if amount is None:
+        return ""
+    currency = (currency or current_app.config["SHOP_CURRENCY"]).upper()
+    value = Decimal(int(amount)).scaleb(-exponent(currency))
+    return babel_numbers.format_currency(value, currency, locale=current())
+
+
+def format_date(value, format="medium"):
+    """A date (or a timestamp's date) as the locale writes it: "29 Nov 2026" is
+    "Nov 29, 2026" in English and "29.11.2026" in German."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        return str(value)
+    return babel_dates.format_date(value, format=format, locale=current())
+
+
+def compile_catalogues(force=False):
+    """Compile each messages.po into messages.mo when the .mo is missing or older."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if not force and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source, locale=po.parent.parent.name)
+        with mo.open("wb") as target:
+            write_mo(target, catalogue)
+        compiled.append(mo)
+    return compiled
+
+
+def init_app(app):
+    try:
+        compile_catalogues()
+    except OSError as error:  # a read-only install: the build should have compiled them
+        app.logger.warning("Could not compile the translations: %s", error)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    app.url_defaults(_keep_language)
+    app.after_request(_vary)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["lang_switch_url"] = switch_url
+    app.jinja_env.globals["language_names"] = NAMES
+    app.jinja_env.globals["current_language"] = current
+    app.jinja_env.globals["stock_text"] = stock_text
