@@ -4,6 +4,7 @@ import os
 from PIL import Image
 from sqlalchemy import select
 
+from tests.factories import make_category, make_product
 from webshop.demo import artwork
 from webshop.demo.catalogue import PRODUCTS
 from webshop.demo.drawings import COLOURS
@@ -51,3 +52,22 @@ def test_seeded_colour_variants_show_their_own_pictures(app, db):
         assert colour.lower() in picture.alt
         with Image.open(os.path.join(app.config["UPLOAD_DIR"], picture.filename)) as image:
             assert _share(image, COLOURS[colour.lower()]) > 0.3, colour
+
+
+def test_home_has_a_hero_with_pictures_and_pictured_category_tiles(client, db, count_queries):
+    kitchen = make_category("Kitchen")
+    make_product("Plain Bowl", category=kitchen, image="products/bowl.webp")
+    make_product("Star Mug", category=kitchen, featured=True, image="products/mug.webp")
+    make_category("Empty", position=1)
+
+    with count_queries() as q:
+        html = client.get("/").get_data(as_text=True)
+
+    assert q.count <= 5, q.statements
+    hero = html.split('class="hero hero-with-pictures"')[1].split("</section>")[0]
+    assert "products/mug.webp" in hero and "<h1>" in hero and 'class="button"' in hero
+    tiles = html.split('class="category-tiles"')[1].split("</ul>")[0]
+    kitchen_tile, empty_tile = tiles.split("<li>")[1:3]
+    assert "Kitchen" in kitchen_tile and "Empty" in empty_tile
+    assert "products/mug.thumb.webp" in kitchen_tile  # the featured product's picture
+    assert "bowl" not in kitchen_tile and "<img" not in empty_tile

@@ -1,7 +1,11 @@
 """A shopper in a real browser (headless Chromium): home, search, product page."""
+import re
+
 from playwright.sync_api import expect
 
 from tests.factories import make_category, make_product
+from webshop.extensions import db as _db
+from webshop.models import ProductImage
 
 
 def test_shopper_searches_and_opens_a_product(live_server, page, db):
@@ -36,17 +40,49 @@ def test_shopper_searches_and_opens_a_product(live_server, page, db):
     assert errors == []  # nothing blocked by the Content-Security-Policy
 
 
-def test_choosing_a_variant_updates_price_and_stock_in_place(live_server, page, db):
-    product = make_product("Merino Tee", option_names=["Size"], variants=[
-        {"options": {"Size": "M"}, "price": 4500, "stock": 8},
-        {"options": {"Size": "L"}, "price": 4900, "stock": 0},
+def test_shopper_chooses_size_and_colour_by_mouse_and_keyboard_and_adds_it(live_server, page, db):
+    """One control per option; price, stock and picture follow each choice in place;
+    the keyboard keeps its place across the swaps; the chosen variant goes to the cart."""
+    product = make_product("Field Tee", option_names=["Size", "Colour"], variants=[
+        {"options": {"Size": "S", "Colour": "Blue"}, "price": 2000, "stock": 5},
+        {"options": {"Size": "S", "Colour": "Black"}, "price": 2000, "stock": 0},
+        {"options": {"Size": "M", "Colour": "Blue"}, "price": 2600, "stock": 2},
+        {"options": {"Size": "M", "Colour": "Black"}, "price": 2600, "stock": 30},
     ])
+    blue, black = (ProductImage(filename=f"tee-{c}.webp", alt=f"Tee in {c}", position=n)
+                   for n, c in enumerate(("blue", "black")))
+    product.images.extend([blue, black])
+    _db.session.flush()
+    for variant in product.variants:
+        variant.image_id = (blue if variant.option_values["Colour"] == "Blue" else black).id
+    _db.session.commit()
+    main_image = page.locator("#product-gallery .gallery-slide").first
+
     page.goto(f"{live_server}/products/{product.slug}")
-    expect(page.locator("#variant-price")).to_have_text("€45.00")
+    expect(page.locator("#variant-price")).to_have_text("€20.00")
+    expect(page.get_by_role("radio", name="S", exact=True)).to_be_checked()
 
-    page.get_by_label("Size").select_option(label="L · €49.00 · sold out")
+    page.locator("label.option", has_text="M").click()  # the mouse, on the size button
+    expect(page.locator("#variant-price")).to_have_text("€26.00")
+    expect(page.locator("#variant-stock")).to_have_text("Only 2 left")
+    expect(page.locator("#product-purchase legend").first).to_contain_text("Size: M")
+    assert "option-Size=M" in page.url and "option-Colour=Blue" in page.url
 
-    expect(page.locator("#variant-price")).to_have_text("€49.00")
+    page.get_by_role("radio", name="Blue", exact=True).focus()  # the keyboard, on the colour swatches
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#variant-stock")).to_have_text("In stock")
+    expect(page.get_by_role("radio", name="Black", exact=True)).to_be_checked()
+    expect(main_image).to_have_attribute("src", re.compile("tee-black"))
+    expect(page.get_by_role("radio", name="Black", exact=True)).to_be_focused()  # focus survived the swap
+
+    page.keyboard.press("Shift+Tab")  # back to the size group: S in Black is sold out
+    page.keyboard.press("ArrowLeft")
     expect(page.locator("#variant-stock")).to_have_text("Sold out")
     expect(page.get_by_role("button", name="Sold out")).to_be_disabled()
-    assert f"variant_id={product.variants[1].id}" in page.url
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#variant-price")).to_have_text("€26.00")
+
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#add-feedback")).to_contain_text("Added to your cart")
+    page.goto(f"{live_server}/cart")
+    expect(page.locator(".cart-product")).to_contain_text("M / Black")

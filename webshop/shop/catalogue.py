@@ -62,9 +62,14 @@ def slots_version():
 @bp.get("/")
 @shareable
 def home():
-    return cached_page(("home",), lambda: render_template(
-        "shop/home.html", featured=catalog.featured_products(), categories=catalog.categories(),
-    ))
+    def render():
+        featured = catalog.featured_products()
+        return render_template(
+            "shop/home.html", featured=featured, categories=catalog.categories(),
+            pictures=catalog.category_pictures(),
+            hero_pictures=[p.image for p in featured if p.image][:3],
+        )
+    return cached_page(("home",), render)
 
 
 @bp.get("/products")
