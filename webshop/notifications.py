@@ -20,11 +20,13 @@ import logging
 import secrets
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webshop import accounts, events, mail, outbox, reminders, returns, wishlists
+from webshop import accounts, events, i18n, mail, outbox, reminders, returns, wishlists
+from webshop.i18n import _N
 from webshop.pricing import country_name, shipping_label
 from webshop.extensions import db
 from webshop.models import Order, ProductVariant, Refund, ReturnRequest, SentEmail, User
@@ -35,11 +37,11 @@ from webshop.models.promotions import GiftCard
 
 log = logging.getLogger(__name__)
 
-ORDER_EMAILS = {
-    "order_confirmation": "Your order {number} is confirmed",
-    "order_dispatched": "Your order {number} is on its way",
-    "order_cancelled": "Your order {number} has been cancelled",
-    "order_refunded": "Your order {number} has been refunded",
+ORDER_EMAILS = {  # translated (webshop/translations): %(number)s is the order's
+    "order_confirmation": _N("Your order %(number)s is confirmed"),
+    "order_dispatched": _N("Your order %(number)s is on its way"),
+    "order_cancelled": _N("Your order %(number)s has been cancelled"),
+    "order_refunded": _N("Your order %(number)s has been refunded"),
 }
 # The email each status change sends the customer.
 STATUS_EMAILS = {
@@ -360,7 +362,13 @@ def send_account_email(purpose, email):
 # --- rendering ----------------------------------------------------------------------------
 
 def _order_message(kind, order, subject=None, **extra):
-    subject = subject or ORDER_EMAILS[kind].format(number=order.number)
+    """The email in the order's language (webshop.i18n: the shopper's when placing it)."""
+    with force_locale(order.locale or i18n.DEFAULT):
+        return _order_message_in_locale(kind, order, subject, **extra)
+
+
+def _order_message_in_locale(kind, order, subject, **extra):
+    subject = subject or gettext(ORDER_EMAILS[kind], number=order.number)
     context = {
         **extra,
         "kind": kind,

@@ -1,12 +1,14 @@
-"""display currencies
+"""the language of an order (its emails are written in it)
 
 Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-29 16:30:00
 
+Written by hand to match webshop/models/orders.py's Order.locale. (The display currencies
+this revision was reserved for are not built yet: their table comes with them.)
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -17,8 +19,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Orders placed before languages existed were placed in English.
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=8), server_default='en',
+                                      nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.drop_column('locale')

@@ -68,6 +68,8 @@ class Order(db.Model):
     tax_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     # The discount code the order used (its redemption: promotions), for the discount line.
     discount_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The shopper's language when placing it (webshop.i18n): the order's emails use it.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     stripe_checkout_session_id: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)

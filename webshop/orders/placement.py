@@ -46,7 +46,7 @@ class ShippingAddress:
 
 
 def place_order(cart, email, address, shipping_method, idempotency_key, user=None,
-                save_address=False, adjust=None, hold=None):
+                save_address=False, adjust=None, hold=None, locale="en"):
     """Turn the cart into a pending order, reserving its stock. Commits once.
 
     The same idempotency key (a double click, a retried POST) returns the order it
@@ -58,6 +58,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     `hold(order)` takes what they promised inside the order's transaction (a code's use,
     a gift card's balance: webshop.promotions) or raises a ValidationError, which places
     nothing. An order with nothing left to pay (a gift card covers it) is paid at once.
+    `locale` is the shopper's language: the order's emails are written in it.
     """
     idempotency_key = _bound_key(idempotency_key, cart, user)
     existing = _by_idempotency_key(idempotency_key)
@@ -78,7 +79,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         if short:
             db.session.rollback()
             raise OutOfStock(short)
-        order = _new_order(lines, priced, email, address, idempotency_key, user)
+        order = _new_order(lines, priced, email, address, idempotency_key, user, locale)
         if save_address and user is not None:
             accounts.stage_default_address(user, **vars(address))
         carts.clear(cart)
@@ -213,7 +214,7 @@ def _reserve_stock(lines):
     return short
 
 
-def _new_order(lines, priced, email, address, idempotency_key, user):
+def _new_order(lines, priced, email, address, idempotency_key, user, locale="en"):
     order = Order(
         number=_new_number(), customer=_customer_for(email, address, user),
         user_id=user.id if user else None, email=email.strip().lower(), status="pending",
@@ -224,7 +225,7 @@ def _new_order(lines, priced, email, address, idempotency_key, user):
         subtotal=priced.subtotal, discount=priced.discount, shipping=priced.shipping,
         tax=priced.tax, total=priced.total, gift_card_amount=priced.gift_card,
         currency=priced.currency, tax_country=priced.tax_country,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, locale=locale,
         reserved_until=utcnow() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
     )
     for line, taxed in zip(lines, priced.line_taxes):

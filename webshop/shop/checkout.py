@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from webshop import accounts
 from webshop import cart as carts
-from webshop import orders, pricing, promotions
+from webshop import i18n, orders, pricing, promotions
 from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
@@ -124,7 +124,7 @@ def checkout():
             order = orders.place_order(
                 cart, form.email.data, _address(form), form.shipping_method.data,
                 form.idempotency_key.data, user=user, save_address=form.save_address.data,
-                adjust=promos.adjust, hold=promos.hold,
+                adjust=promos.adjust, hold=promos.hold, locale=i18n.current(),
             )
         except orders.EmptyCart as error:
             return _done(error=str(error))

@@ -1,0 +1,43 @@
+"""An order keeps the language its shopper placed it in, and its emails are written in it."""
+from sqlalchemy import select
+
+from tests.factories import make_product
+from tests.helpers import add_to_cart, checkout, csrf_token
+from webshop.models import Order
+from webshop.notifications import send_order_email
+
+
+def place(client, accept_language):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    mug = make_product("Stoneware Mug", price=1234, stock=5)
+    token = csrf_token(client, "/login")
+    add_to_cart(client, token, mug.variants[0].id)
+    response, _ = checkout(client, token)
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+
+
+def test_a_german_order_is_confirmed_in_german(app, db, client, smtp_sink):
+    place(client, "de-DE,de;q=0.9")
+    order = db.session.scalars(select(Order)).one()
+    assert order.locale == "de"
+    assert send_order_email("order_confirmation", order.id) == "sent"
+    [message] = smtp_sink.wait_for(1)
+    assert message["Subject"] == f"Ihre Bestellung {order.number} ist bestätigt"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "Vielen Dank für Ihre Bestellung!" in part and "Zwischensumme" in part
+        assert "12,34\xa0€" in part and "€12.34" not in part
+        assert "Thank you for your order" not in part
+    assert '<html lang="de">' in html
+
+
+def test_an_english_order_is_confirmed_in_english(app, db, client, smtp_sink):
+    place(client, "fr-FR,en;q=0.5")
+    order = db.session.scalars(select(Order)).one()
+    assert order.locale == "en"
+    send_order_email("order_confirmation", order.id)
+    [message] = smtp_sink.wait_for(1)
+    assert message["Subject"] == f"Your order {order.number} is confirmed"
+    text = message.get_body(("plain",)).get_content()
+    assert "Thank you for your order!" in text and "€12.34" in text
