@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import HX, csrf_token, page
+from tests.helpers import HX, csrf_token, log_in_new_user, page
 from tests.review_helpers import add_reviews, buyer, json_ld, logged_in
 from webshop.models import Product, Review
 
@@ -62,10 +62,10 @@ def test_staff_approval_updates_the_average_and_the_product_page(app, db, staff)
 
     before = page(staff.get(f"/products/{product.slug}"))  # cached before the approval
     assert "No reviews yet." in before
-    assert staff.post(f"/admin/reviews/{first.id}/approve",
-                      data={"csrf_token": staff.token}).status_code == 303
-    assert staff.post(f"/admin/reviews/{second.id}/approve",
-                      data={"csrf_token": staff.token}).status_code == 303
+    assert staff.post(f"/admin/reviews/{first.id}/decision",
+                      data={"csrf_token": staff.token, "decision": "approve"}).status_code == 303
+    assert staff.post(f"/admin/reviews/{second.id}/decision",
+                      data={"csrf_token": staff.token, "decision": "approve"}).status_code == 303
     db.session.expire_all()
     assert (db.session.get(Product, product.id).rating_count,
             db.session.get(Product, product.id).rating_average) == (2, 350)
@@ -73,10 +73,11 @@ def test_staff_approval_updates_the_average_and_the_product_page(app, db, staff)
     assert "3.5</strong> out of 5 (2 reviews)" in html and "by a@example.com" in html
     assert "Verified buyer" in html
 
-    twice = staff.post(f"/admin/reviews/{first.id}/approve", data={"csrf_token": staff.token})
+    twice = staff.post(f"/admin/reviews/{first.id}/decision",
+                       data={"csrf_token": staff.token, "decision": "approve"})
     assert twice.status_code == 409 and "already approved" in page(twice)
-    assert staff.post(f"/admin/reviews/{second.id}/reject",
-                      data={"csrf_token": staff.token}).status_code == 303
+    assert staff.post(f"/admin/reviews/{second.id}/decision",
+                      data={"csrf_token": staff.token, "decision": "reject"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Product, product.id).rating_average == 500
     assert "by b@example.com" not in page(staff.get(f"/products/{product.slug}"))
@@ -90,13 +91,17 @@ def test_moderation_is_for_staff_with_a_csrf_token(app, client, db):
     buyer("c@example.com", product)
     customer = logged_in(app, "c@example.com")
     assert customer.get("/admin/reviews").status_code == 403
-    assert customer.post(f"/admin/reviews/{review.id}/approve",
-                         data={"csrf_token": customer.token}).status_code == 403
+    decided = customer.post(f"/admin/reviews/{review.id}/decision",
+                            data={"csrf_token": customer.token, "decision": "approve"})
+    assert decided.status_code == 403
     staff = app.test_client()
-    from tests.helpers import log_in_new_user
     log_in_new_user(staff)
-    assert staff.post(f"/admin/reviews/{review.id}/approve").status_code == 400  # no token
+    assert staff.post(f"/admin/reviews/{review.id}/decision",
+                      data={"decision": "approve"}).status_code == 400  # no token
     assert staff.get("/admin/reviews?status=lost").status_code == 400
+    assert staff.post(f"/admin/reviews/{review.id}/decision", data={
+        "csrf_token": csrf_token(staff, "/admin/reviews?status=pending"),
+        "decision": "delete"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(Review, review.id).status == "pending"
 

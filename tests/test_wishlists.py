@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tests.catalogue_helpers import stock_post
 from tests.factories import make_product, register_customer
-from tests.helpers import HX, page
+from tests.helpers import HX, csrf_token, login, page
 from tests.review_helpers import logged_in
 from webshop.models import OutboxMessage, WishlistItem
 
@@ -110,9 +110,7 @@ def test_a_restock_emails_each_waiting_shopper_once(app, db, staff_token, smtp_s
     assert "We email you when S is back" in page(ada.get("/account/wishlist"))
 
     staff = app.test_client()
-    from tests.helpers import login
     login(staff, "staff@example.com")
-    from tests.helpers import csrf_token
     token = csrf_token(staff, "/admin/products")
     assert stock_post(staff, token, sold_out.id, htmx=False, delta="3",
                       reason="delivery").status_code == 303

@@ -31,8 +31,11 @@ def reviews_queue():
                            actions=ACTIONS[status])
 
 
-@bp.post("/reviews/<int:review_id>/<any(approve, reject):decision>")
-def review_decide(review_id, decision):
+@bp.post("/reviews/<int:review_id>/decision")
+def review_decide(review_id):
+    decision = request.form.get("decision")
+    if decision not in reviews.DECISIONS:
+        abort(400, description="Approve or reject the review.")
     back = url_for("admin.reviews_queue", status=request.args.get("status") or None)
     try:
         status = reviews.moderate(review_id, decision, current_user)
