@@ -41,3 +41,25 @@ def test_an_english_order_is_confirmed_in_english(app, db, client, smtp_sink):
     assert message["Subject"] == f"Your order {order.number} is confirmed"
     text = message.get_body(("plain",)).get_content()
     assert "Thank you for your order!" in text and "€12.34" in text
+
+
+def test_checkout_and_order_pages_in_german(app, db, client):
+    place(client, "de")
+    order = db.session.scalars(select(Order)).one()
+    from webshop.orders import access_token
+    page = client.get(f"/orders/{order.number}?token={access_token(order)}").get_data(as_text=True)
+    assert '<html lang="de">' in page and f"Bestellung {order.number}" in page
+    assert "Ausstehend" in page and "Zwischensumme" in page and "12,34\xa0€" in page
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert f"Order {order.number}" in client.get(
+        f"/orders/{order.number}?token={access_token(order)}").get_data(as_text=True)
+
+
+def test_the_checkout_form_is_in_german(app, db, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    mug = make_product("Stoneware Mug", price=1234, stock=5)
+    token = csrf_token(client, "/login")
+    add_to_cart(client, token, mug.variants[0].id)
+    html = client.get("/checkout").get_data(as_text=True)
+    assert "Zahlungspflichtig bestellen" in html and "Bestellübersicht" in html
+    assert "Place order and pay" not in html

@@ -98,6 +98,8 @@ def _N(text):
 SORT_LABELS = (_N("Best match"), _N("Newest"), _N("Price: low to high"),
                _N("Price: high to low"), _N("Name: A to Z"), _N("Top rated"))
 STOCK_TEXTS = {"sold_out": _N("Sold out"), "in_stock": _N("In stock")}
+ORDER_STATUSES = (_N("Pending"), _N("Paid"), _N("Dispatched"), _N("Delivered"), _N("Cancelled"),
+                  _N("Refunded"))
 
 
 def stock_text(level, stock):
