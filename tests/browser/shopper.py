@@ -7,7 +7,7 @@ from tests.helpers import GOOD_CARD
 
 
 def fill_checkout(page):
-    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Email", exact=True).fill("ada@example.com")
     page.get_by_label("Full name").fill("Ada Shopper")
     page.get_by_label("Address", exact=True).fill("1 Main Street")
     page.get_by_label("Postal code").fill("10115")
