@@ -63,3 +63,16 @@ def test_the_checkout_form_is_in_german(app, db, client):
     html = client.get("/checkout").get_data(as_text=True)
     assert "Zahlungspflichtig bestellen" in html and "Bestellübersicht" in html
     assert "Place order and pay" not in html
+
+
+def test_login_and_register_in_german_and_admin_forms_stay_english(app, db, client, admin):
+    german = {"Accept-Language": "de"}
+    visitor = app.test_client()
+    login_page = visitor.get("/login", headers=german).get_data(as_text=True)
+    assert "Passwort vergessen?" in login_page and ">E-Mail</label>" in login_page
+    assert "Angemeldet bleiben" in login_page
+    assert "Link senden" in visitor.get("/register", headers=german).get_data(as_text=True)
+    # The admin (the `admin` fixture is logged in on `client`) stays English, and a label
+    # with a "%" in it is shown as it is.
+    tax_rates = client.get("/admin/tax-rates", headers=german).get_data(as_text=True)
+    assert '<html lang="en">' in tax_rates and "Rate (%)" in tax_rates
