@@ -2,6 +2,7 @@
 import re
 
 from tests.catalogue_helpers import audit
+from tests.helpers import csrf_token
 from tests.factories import make_product
 from webshop.models import ProductImage
 
@@ -158,3 +159,25 @@ def test_staff_assign_a_picture_to_a_variant_and_the_shop_shows_it(client, db, s
         "csrf_token": staff_token, f"image-{m_blue.id}": "abc"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(type(m_blue), m_blue.id).image_id == black_image.id
+
+
+def test_without_script_the_checked_options_are_what_goes_into_the_cart(client, db):
+    product = _tee(db)
+    s_blue = product.variants[0]
+    token = csrf_token(client, "/login")
+    form = {"csrf_token": token, "quantity": "1", "variant_id": str(s_blue.id)}
+
+    # The page was shown for S in Blue; the shopper checked M, then pressed Add to cart.
+    added = client.post("/cart/items", data={**form, "option-Size": "M", "option-Colour": "Blue"})
+    assert added.status_code == 303
+    cart = client.get("/cart").get_data(as_text=True)
+    assert "M / Blue" in cart and "S / Blue" not in cart
+
+    refused = client.post("/cart/items", data={**form, "option-Size": "M", "option-Colour": "Black"},
+                          follow_redirects=True)
+    assert "That combination is not available" in refused.get_data(as_text=True)
+    assert client.get("/cart").get_data(as_text=True).count("M / Blue") == 1
+    assert "M / Black" not in client.get("/cart").get_data(as_text=True)
+
+    plain = client.post("/cart/items", data=form)  # an outside client: variant_id alone
+    assert plain.status_code == 303 and "S / Blue" in client.get("/cart").get_data(as_text=True)

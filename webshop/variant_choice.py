@@ -4,9 +4,16 @@ A product page shows one control per option; a choice is the option values picke
 ({"Size": "M", "Colour": "Blue"}) and resolves to at most one variant. This module owns
 that resolution and what each control offers (which values exist together with the
 other picks, which are sold out), so templates only print what it says. Plain values in,
-plain values out: it reads a catalog.ProductView and never the request.
+plain values out: it reads a catalog.ProductView (or, for a posted form, loads one) and
+never the request.
 """
 from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webshop import catalog
+from webshop.extensions import db
+from webshop.models import Product, ProductVariant
 
 FIELD_PREFIX = "option-"  # the form field of option "Size" is "option-Size"
 NOT_OFFERED = "That combination is not available. Please choose another."
@@ -104,3 +111,20 @@ def gallery(product, variant):
     if variant.image:
         images.sort(key=lambda image: image.filename != variant.image)
     return images
+
+
+def posted_choice(variant_id, form):
+    """(variant id, message) for an add-to-cart: a form without script may post option
+    picks that differ from its variant_id (the shopper chose, then pressed Add), and the
+    picks are what the shopper saw checked. message is set when they name no variant.
+    Forms without picks (outside clients, one-variant products) keep their variant_id."""
+    if variant_id is None or not any(key.startswith(FIELD_PREFIX) for key in form):
+        return variant_id, None
+    slug = db.session.scalar(select(Product.slug).join(ProductVariant)
+                             .where(ProductVariant.id == variant_id))
+    product = catalog.get_product(slug) if slug else None
+    if product is None:
+        return variant_id, None  # the cart says the product is gone
+    fallback = next(v for v in product.variants if v.id == variant_id)
+    variant, message = choose(product, picks_from(form, product.option_names), fallback)
+    return (None, message) if message else (variant.id, None)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from webshop import accounts
 from webshop import cart as carts
 from webshop import i18n, orders, pricing, promotions
+from webshop import variant_choice
 from webshop.extensions import htmx
 from webshop.payments import gateway
 from webshop.shop.blueprint import bp
@@ -61,7 +62,10 @@ def cart_add():
         if whole_number(variant_id, minimum=1) is None:  # no variant has such an id
             raise carts.CartError("That product is no longer available.")
         quantity = carts.parse_quantity(request.form.get("quantity", "1"))
-        cart = carts.add_item(whole_number(variant_id), quantity, **cart_session.owner())
+        variant_id, refused = variant_choice.posted_choice(whole_number(variant_id), request.form)
+        if refused:
+            raise carts.CartError(refused)
+        cart = carts.add_item(variant_id, quantity, **cart_session.owner())
     except carts.CartError as error:
         if htmx:
             return render_template("shop/_added.html", error=str(error)), 422
