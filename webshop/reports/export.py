@@ -2,7 +2,7 @@
 rows in memory at a time however many orders there are."""
 from datetime import timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webshop.extensions import db
 from webshop.models import Order, OrderTaxLine
@@ -46,24 +46,26 @@ def export_rows(flt, batch=EXPORT_BATCH):
     """The filtered orders as CSV value tuples, oldest first, `batch` rows per query.
 
     Keyset pagination (id > last, ORDER BY id, LIMIT batch): each query is cheap
-    however deep into the export it is. Plain Core rows, no ORM loading: one batch is
-    held at a time, in the driver's compact form, with its VAT breakdown (one query).
+    however deep into the export it is. A batch's last id and its VAT breakdown are read
+    first (one query each); its rows are then read one at a time from the driver's result
+    (plain Core, no ORM loading that would materialise the batch).
     """
     where = conditions(flt)
     connection = db.session.connection()
     last_id = 0
     while True:
-        result = connection.execute(
-            select(*_EXPORT_COLUMNS)
-            .where(Order.id > last_id, *where)
-            .order_by(Order.id)
-            .limit(batch)
-        )
-        rows = result.all()
-        count = len(rows)
-        breakdowns = _vat_by_rate([row.id for row in rows], connection)
-        for row in rows:
-            last_id = row.id
+        batch_ids = select(Order.id).where(Order.id > last_id, *where).order_by(Order.id) \
+            .limit(batch).subquery()
+        count, end = connection.execute(
+            select(func.count(), func.max(batch_ids.c.id))).one()
+        if not count:
+            return
+        breakdowns = _vat_by_rate(last_id, end, where, connection)
+        result = connection.execute(  # the same rows, now with their columns
+            select(*_EXPORT_COLUMNS).where(Order.id > last_id, Order.id <= end, *where)
+            .order_by(Order.id))
+        last_id = end
+        for row in result:
             yield (
                 row.number, iso_utc(row.created_at), row.status, _cell(row.email),
                 _cell(row.ship_name), row.ship_country, row.currency,
@@ -82,16 +84,17 @@ def export_rows(flt, batch=EXPORT_BATCH):
             return
 
 
-def _vat_by_rate(order_ids, connection):
-    """{order id: [(rate_bp, tax, gross), ...]} for a batch of orders, in one query."""
+def _vat_by_rate(after_id, last_id, where, connection):
+    """{order id: [(rate_bp, tax, gross), ...]} for the filtered orders after after_id up
+    to last_id (one query)."""
     breakdowns = {}
-    if order_ids:
-        for order_id, rate, tax, gross in connection.execute(
-                select(OrderTaxLine.order_id, OrderTaxLine.rate_bp, OrderTaxLine.tax,
-                       OrderTaxLine.gross)
-                .where(OrderTaxLine.order_id.in_(order_ids))
-                .order_by(OrderTaxLine.order_id, OrderTaxLine.rate_bp.desc())):
-            breakdowns.setdefault(order_id, []).append((rate, tax, gross))
+    for order_id, rate, tax, gross in connection.execute(
+            select(OrderTaxLine.order_id, OrderTaxLine.rate_bp, OrderTaxLine.tax,
+                   OrderTaxLine.gross)
+            .join(Order, Order.id == OrderTaxLine.order_id)
+            .where(Order.id > after_id, Order.id <= last_id, *where)
+            .order_by(OrderTaxLine.order_id, OrderTaxLine.rate_bp.desc())):
+        breakdowns.setdefault(order_id, []).append((rate, tax, gross))
     return breakdowns
 
 

@@ -164,10 +164,11 @@ def list_orders(flt, page=1, per_page=50):
 # --- one order ------------------------------------------------------------------------------------
 
 def order_with_lines(order_id):
-    """The order with its lines and customer loaded (two queries), or None."""
+    """The order with its lines, customer and VAT breakdown loaded (two queries), or None."""
     return db.session.scalar(
         select(Order).where(Order.id == order_id)
-        .options(selectinload(Order.items), joinedload(Order.customer))
+        .options(selectinload(Order.items), joinedload(Order.customer),
+                 joinedload(Order.tax_lines))
     )
 
 
