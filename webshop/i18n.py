@@ -21,6 +21,7 @@ The catalogue in webshop/translations/<lang>/LC_MESSAGES/messages.po is compiled
 messages.mo by `make translations` (and `make venv`, and the Docker build); a process
 that finds a .po newer than its .mo (a fresh clone) compiles it at start-up.
 """
+import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -149,8 +150,10 @@ def compile_catalogues(force=False):
             continue
         with po.open("rb") as source:
             catalogue = read_po(source, locale=po.parent.parent.name)
-        with mo.open("wb") as target:
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}")  # whole or not at all: other
+        with partial.open("wb") as target:                   # workers may be reading it
             write_mo(target, catalogue)
+        os.replace(partial, mo)
         compiled.append(mo)
     return compiled
 
