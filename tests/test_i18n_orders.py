@@ -76,3 +76,15 @@ def test_login_and_register_in_german_and_admin_forms_stay_english(app, db, clie
     # with a "%" in it is shown as it is.
     tax_rates = client.get("/admin/tax-rates", headers=german).get_data(as_text=True)
     assert '<html lang="en">' in tax_rates and "Rate (%)" in tax_rates
+
+
+def test_the_account_lists_order_dates_per_locale(app, db, client):
+    from datetime import datetime, timezone
+
+    from tests.factories import make_order, register_customer
+    from tests.helpers import login
+    user = register_customer("ada@example.com")
+    make_order(user=user, created_at=datetime(2026, 11, 29, 10, tzinfo=timezone.utc))
+    login(client, "ada@example.com")
+    assert "Nov 29, 2026" in client.get("/account/orders").get_data(as_text=True)
+    assert "29.11.2026" in client.get("/account/orders?lang=de").get_data(as_text=True)
