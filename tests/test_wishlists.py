@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from tests.catalogue_helpers import stock_post
 from tests.factories import make_product, register_customer
-from tests.helpers import HX, csrf_token, login, page
+from tests.helpers import HX, check_out, csrf_token, login, page
 from tests.review_helpers import logged_in
+from webshop import notifications, orders
 from webshop.models import OutboxMessage, WishlistItem
 
 
@@ -133,3 +134,21 @@ def test_a_restock_emails_each_waiting_shopper_once(app, db, staff_token, smtp_s
                       reason="delivery").status_code == 303
     run_worker()
     assert len(smtp_sink.messages) == 2
+
+
+def test_stock_released_by_a_cancelled_order_is_a_restock_too(app, shop, db, smtp_sink):
+    product = make_product("Last mug", stock=1)
+    order, _ = check_out(shop, product)  # the last unit, reserved
+    [ada] = _shoppers(app, "ada@example.com")
+    assert "once when it is back" in page(
+        _save(ada, product, htmx=True, notify_variant_id=product.variants[0].id))
+
+    orders.cancel(order.id, reason="Payment not received in time.")
+    db.session.rollback()
+    [message] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.job == "webshop.notifications.send_back_in_stock")).all()
+    assert notifications.send_back_in_stock(*message.args) == "sent"
+    assert notifications.send_back_in_stock(*message.args) == "duplicate"  # a retried job
+    [mail] = smtp_sink.wait_for(1)  # the cancellation's own email waits for the worker
+    assert (mail["To"], mail["Subject"]) == ("ada@example.com",
+                                             "Last mug is back in stock at Webshop")
