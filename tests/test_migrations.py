@@ -9,7 +9,9 @@ import pytest
 from tests.factories import make_product
 from webshop import catalog, search
 from webshop.extensions import db as _db
-from webshop.models import Product, ProductVariant, User
+from webshop.models import (
+    Product, ProductVariant, ShippingZone, ShippingZoneCountry, TaxRate, User,
+)
 
 
 def schema_differences(engine):
@@ -28,6 +30,27 @@ def test_empty_sqlite_upgrades_and_matches_the_models(sqlite_app):
     assert result.exit_code == 0, result.output
     with sqlite_app.app_context():
         assert schema_differences(_db.engine) == []
+        _db.engine.dispose()
+
+
+def test_a_new_database_can_sell_at_once_with_the_default_vat_rates_and_zones(sqlite_app):
+    """`flask db upgrade` alone gives the EU's VAT rates and the default shipping zones,
+    so a shop nobody has configured yet ships as before; seed-pricing adds no copies."""
+    runner = sqlite_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with sqlite_app.app_context():
+        def state():
+            return (_db.session.execute(select(TaxRate.country, TaxRate.tax_class, TaxRate.rate_bp)
+                                        .order_by(TaxRate.country, TaxRate.tax_class)).all(),
+                    dict(_db.session.execute(select(ShippingZoneCountry.country, ShippingZone.name)
+                                             .join(ShippingZone)).all()))
+        rates, zones = state()
+        assert ("DE", "standard", 1900) in rates and ("FR", "reduced", 550) in rates
+        assert zones["DE"] == "Home" and zones["GR"] == "Rest of EU"
+        _db.session.rollback()
+        result = runner.invoke(args=["seed-pricing"])
+        assert result.exit_code == 0, result.output
+        assert state() == (rates, zones)
         _db.engine.dispose()
 
 

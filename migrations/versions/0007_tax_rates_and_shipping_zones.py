@@ -122,6 +122,40 @@ def upgrade():
                   WHERE shipping_method = 'standard'""")
     op.execute("""UPDATE "order" SET shipping_name = 'Express delivery (1-2 working days)'
                   WHERE shipping_method = 'express'""")
+    _install_defaults()
+
+
+def _install_defaults():
+    """A new shop can sell at once: the EU's VAT rates and the default zones (today's
+    offer for SHIP_COUNTRIES, a dearer rest of the EU), as `flask seed-pricing` adds
+    them. Staff change them at /admin/tax-rates and /admin/shipping-zones. Plain
+    inserts, not the models: later migrations may add columns the models then have."""
+    from flask import current_app
+    from webshop.pricing.defaults import plan
+
+    rates, zones = plan(current_app.config)
+    tax_rates = sa.table('tax_rates', sa.column('country'), sa.column('tax_class'),
+                         sa.column('rate_bp'), sa.column('label'))
+    op.bulk_insert(tax_rates, [{'country': c, 'tax_class': k, 'rate_bp': r, 'label': label}
+                               for c, k, r, label in rates])
+    zone_t = sa.table('shipping_zones', sa.column('id'), sa.column('name'))
+    country_t = sa.table('shipping_zone_countries', sa.column('country'), sa.column('zone_id'))
+    method_t = sa.table('shipping_methods', sa.column('id'), sa.column('zone_id'),
+                        sa.column('code'), sa.column('name'), sa.column('kind'),
+                        sa.column('free_over'), sa.column('position'))
+    rate_t = sa.table('shipping_rates', sa.column('method_id'), sa.column('min_value'),
+                      sa.column('price'))
+    bind = op.get_bind()
+    for name, countries, methods in zones:
+        zone_id = bind.execute(zone_t.insert().values(name=name).returning(zone_t.c.id)).scalar_one()
+        op.bulk_insert(country_t, [{'country': c, 'zone_id': zone_id} for c in countries])
+        for spec in methods:
+            method_id = bind.execute(method_t.insert().values(
+                zone_id=zone_id, code=spec['code'], name=spec['name'], kind=spec['kind'],
+                free_over=spec['free_over'], position=spec['position'],
+            ).returning(method_t.c.id)).scalar_one()
+            op.bulk_insert(rate_t, [{'method_id': method_id, 'min_value': m, 'price': p}
+                                    for m, p in spec['bands']])
 
 
 def downgrade():

@@ -42,42 +42,56 @@ REST_OF_EU_METHODS = [
 ]
 
 
+def plan(config, have_rates=(), zoned=(), zone_names=()):
+    """The default rows still missing, as plain values: ([(country, class, rate_bp,
+    label)], [(zone name, [countries], [method dict with its bands])]). Used by
+    `install` and by migration 0007, which gives a new database these defaults."""
+    rates = [(country, tax_class, rate, label)
+             for country, (standard, reduced) in EU_VAT_RATES.items()
+             for tax_class, rate, label in (("standard", standard, "Standard"),
+                                            ("reduced", reduced, "Reduced"))
+             if rate is not None and (country, tax_class) not in have_rates]
+    zoned = set(zoned)
+    zones = []
+    home = [c for c in config["SHIP_COUNTRIES"] if c not in zoned]
+    zoned.update(home)
+    for name, countries, methods in (
+            (HOME_ZONE, home, _home_methods(config)),
+            (REST_OF_EU_ZONE, [c for c in EU_MEMBERS if c not in zoned], REST_OF_EU_METHODS)):
+        if name not in zone_names and countries:
+            zones.append((name, countries, [
+                {"free_over": 0, **spec, "position": position}
+                for position, spec in enumerate(methods)]))
+    return rates, zones
+
+
 def install():
     """Add the missing default rates and zones. Commits once."""
-    have = set(db.session.execute(select(TaxRate.country, TaxRate.tax_class)).all())
-    for country, (standard, reduced) in EU_VAT_RATES.items():
-        for tax_class, rate, label in (("standard", standard, "Standard"),
-                                       ("reduced", reduced, "Reduced")):
-            if rate is not None and (country, tax_class) not in have:
-                db.session.add(TaxRate(country=country, tax_class=tax_class, rate_bp=rate,
-                                       label=label))
-    zoned = set(db.session.scalars(select(ShippingZoneCountry.country)))
-    home = [c for c in current_app.config["SHIP_COUNTRIES"] if c not in zoned]
-    _zone(HOME_ZONE, home, _home_methods())
-    zoned.update(home)
-    _zone(REST_OF_EU_ZONE, [c for c in EU_MEMBERS if c not in zoned], REST_OF_EU_METHODS)
+    rates, zones = plan(
+        current_app.config,
+        have_rates=set(db.session.execute(select(TaxRate.country, TaxRate.tax_class)).all()),
+        zoned=db.session.scalars(select(ShippingZoneCountry.country)),
+        zone_names=set(db.session.scalars(select(ShippingZone.name))))
+    for country, tax_class, rate, label in rates:
+        db.session.add(TaxRate(country=country, tax_class=tax_class, rate_bp=rate, label=label))
+    for name, countries, methods in zones:
+        zone = ShippingZone(name=name)
+        zone.countries = [ShippingZoneCountry(country=c) for c in countries]
+        zone.methods = [ShippingMethod(
+            code=spec["code"], name=spec["name"], kind=spec["kind"],
+            free_over=spec["free_over"], position=spec["position"],
+            rates=[ShippingRate(min_value=m, price=p) for m, p in spec["bands"]])
+            for spec in methods]
+        db.session.add(zone)
     db.session.commit()
     tables.changed()
 
 
-def _home_methods():
+def _home_methods(config):
     """Today's offer from the settings: standard (free from FREE_SHIPPING_OVER), express."""
     methods = []
-    for code, (name, price) in current_app.config["SHIPPING_METHODS"].items():
-        free_over = current_app.config["FREE_SHIPPING_OVER"] if code == "standard" else 0
+    for code, (name, price) in config["SHIPPING_METHODS"].items():
+        free_over = config["FREE_SHIPPING_OVER"] if code == "standard" else 0
         methods.append({"code": code, "name": name, "kind": "free_over" if free_over else "flat",
                         "free_over": free_over, "bands": [(0, price)]})
     return methods
-
-
-def _zone(name, countries, methods):
-    if db.session.scalar(select(ShippingZone.id).where(ShippingZone.name == name)) is not None:
-        return
-    zone = ShippingZone(name=name)
-    zone.countries = [ShippingZoneCountry(country=c) for c in countries]
-    for position, spec in enumerate(methods):
-        zone.methods.append(ShippingMethod(
-            code=spec["code"], name=spec["name"], kind=spec["kind"],
-            free_over=spec.get("free_over", 0), position=position,
-            rates=[ShippingRate(min_value=m, price=p) for m, p in spec["bands"]]))
-    db.session.add(zone)
