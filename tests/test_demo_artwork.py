@@ -1,5 +1,6 @@
 """The demo catalogue's pictures show the right object, in the variant's colour (issue 12)."""
 import os
+import re
 
 from PIL import Image
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def test_a_colour_variant_is_drawn_in_its_colour_and_without_text():
     assert high - low < 40
 
 
-def test_seeded_colour_variants_show_their_own_pictures(app, db):
+def test_seeded_colour_variants_show_their_own_pictures(app, db, client):
     app.test_cli_runner().invoke(args=["seed-demo"])
     mug = db.session.scalar(select(Product).where(Product.slug == "stoneware-mug"))
 
@@ -53,6 +54,12 @@ def test_seeded_colour_variants_show_their_own_pictures(app, db):
         with Image.open(os.path.join(app.config["UPLOAD_DIR"], picture.filename)) as image:
             assert _share(image, COLOURS[colour.lower()]) > 0.3, colour
 
+    # The demo tee is not made in XL White: its page shows that swatch unavailable.
+    page = client.get("/products/organic-cotton-tee?option-Size=XL&option-Colour=Blue")
+    white = re.search(r'<input type="radio" name="option-Colour" value="White"[^>]*>',
+                      page.get_data(as_text=True)).group(0)
+    assert "disabled" in white and "from €29.00" in client.get("/") \
+        .get_data(as_text=True)
 
 def test_home_has_a_hero_with_pictures_and_pictured_category_tiles(client, db, count_queries):
     kitchen = make_category("Kitchen")
@@ -71,3 +78,4 @@ def test_home_has_a_hero_with_pictures_and_pictured_category_tiles(client, db, c
     assert "Kitchen" in kitchen_tile and "Empty" in empty_tile
     assert "products/mug.thumb.webp" in kitchen_tile  # the featured product's picture
     assert "bowl" not in kitchen_tile and "<img" not in empty_tile
+

@@ -90,13 +90,14 @@ class DemoProduct:
 
 
 def _product(category, slug, name, sku, price, description, *, options=None, prices=None,
-             stock=None, featured=False, shape="", images=None):
+             stock=None, featured=False, shape="", images=None, missing=()):
     """Build one demo product and its variants.
 
     options: [(option name, [values])], expanded as a grid in the given order.
     prices:  {option value: price} overrides the base price for variants with that value.
     stock:   an int for every variant, or {sku suffix: stock} overrides (e.g. {"XL-BLK": 0});
              variants without an override get a steady 8-47 units derived from their SKU.
+    missing: sku suffixes of combinations not made (the shop shows them as unavailable).
     """
     options = options or []
     prices = prices or {}
@@ -106,6 +107,8 @@ def _product(category, slug, name, sku, price, description, *, options=None, pri
     variants = []
     for position, combo in enumerate(grid):
         suffix = "-".join(_value_code(v) for v in combo)
+        if suffix in missing:
+            continue
         variant_sku = f"{sku}-{suffix}" if suffix else sku
         if isinstance(stock, int):
             units = stock
@@ -332,7 +335,7 @@ PRODUCTS = [
         "and a ribbed crew neck that keeps its shape. Garment dyed for a soft, lived-in "
         "feel. Wash cold, inside out.",
         options=[("Size", SIZES), ("Colour", ["Blue", "White", "Black"])],
-        prices={"XL": 3200},
+        prices={"XL": 3200}, missing={"XL-WHT"},
         stock={"XL-BLK": 0, "S-WHT": 2, "L-BLU": 3}, featured=True, shape="shirt",
     ),
     _product(
