@@ -147,7 +147,8 @@ def product_detail(slug):
     variant_id = whole_number(request.args.get("variant_id"))
     purchase_only = bool(htmx and htmx.target == "product-purchase")
     picked = tuple(sorted(
-        (k, v[:100]) for k, v in request.args.items() if k.startswith(variant_choice.FIELD_PREFIX)
+        (k[:100], v[:100]) for k, v in request.args.items()
+        if k.startswith(variant_choice.FIELD_PREFIX)
     ))[:10]
 
     def render():
