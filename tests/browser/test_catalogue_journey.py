@@ -22,7 +22,7 @@ def test_shopper_searches_and_opens_a_product(live_server, page, db):
 
     page.goto(live_server + "/")
     expect(page.get_by_role("heading", name="Featured")).to_be_visible()
-    page.get_by_role("searchbox", name="Search products").fill("mug")
+    page.get_by_role("combobox", name="Search products").fill("mug")
     page.get_by_role("button", name="Search").click()
 
     expect(page).to_have_url(live_server + "/products?q=mug")

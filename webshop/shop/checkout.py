@@ -153,6 +153,9 @@ def _priced(cart, lines, country, method):
     (the shop's own until one is chosen) and method (the first one offered there when
     the chosen one is not)."""
     country = country if pricing.ships_to(country) else None
+    if not method:  # nothing chosen yet (a first visit, a new country): the first offered
+        offered = pricing.quote(lines, country).shipping_options
+        method = offered[0].code if offered else None
     try:
         return promotions.quote_for(cart, lines, country, method)
     except pricing.PricingError:
