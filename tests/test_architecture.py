@@ -28,7 +28,6 @@ LAYERS = {
     "webshop.catalog": DOMAIN, "webshop.catalog_cache": DOMAIN,
     "webshop.variant_choice": DOMAIN,
     "webshop.search": DOMAIN,
-    "webshop.search": DOMAIN,
     "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,
