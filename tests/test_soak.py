@@ -43,9 +43,9 @@ DECLINED_CARD = "4000 0000 0000 0002"
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "Seen once on a fresh clone at the end of this stop: not every payment settled within "
-    "60 s of the soak; not yet known whether it is the busy machine or the new checkout "
-    "(pricing, promotions). The first thing to look at next stop."))
+    "Flaky: in one full fresh-clone run not every payment settled within 60 s of the soak; "
+    "run alone right after, it passed (67 s, 2071 answers). Find what the payments waited "
+    "for before making it strict again."))
 def test_mixed_traffic_with_the_worker_running_keeps_every_promise(
         app, database_url, tmp_path, db, start_worker, smtp_sink):
     products = [make_product("Teapot", stock=40), make_product("Mug", stock=60),
