@@ -4,8 +4,7 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-29 16:30:00
 
-Written by hand to match webshop/models/orders.py's Order.locale. (The display currencies
-this revision was reserved for are not built yet: their table comes with them.)
+Written by hand to match webshop/models/orders.py's Order.locale.
 """
 from alembic import op
 import sqlalchemy as sa
