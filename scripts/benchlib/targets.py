@@ -1,7 +1,6 @@
 """The servers scripts/loadmix.py loads, one after the other, each stopped whatever
 happens: the app alone (gunicorn as deploy/gunicorn.conf.py runs it), the cluster (nginx
 in front of gunicorn instances, scripts/cluster.py), or a server someone else started."""
-import math
 import sys
 from pathlib import Path
 
@@ -24,7 +23,10 @@ def servers(args, workdir, run_env):
                 "scarce_share": SCARCE_SHARE}, args.dsn, [])
         return
     prepare_database(args.fresh)
-    wanted = math.ceil(args.users * args.share_logged_in) if args.share_logged_in else 0
+    # One account per virtual shopper: who logs in is drawn at random, so a run may log in
+    # more shoppers than the share; two sharing an account would share its cart, and one's
+    # order would empty the other's (a 303 to /cart at checkout, counted as an error).
+    wanted = args.users if args.share_logged_in else 0
     data = {"accounts": shopdata.make_accounts(wanted), "share_logged_in": args.share_logged_in,
             "scarce_share": SCARCE_SHARE}
     if args.target in ("app", "both"):
