@@ -156,4 +156,63 @@ def test_sqlite_suggestions_and_did_you_mean(sqlite_app, sqlite_db):
     assert "Ceramic Mug" in client.get("/search/suggestions?q=mugs", headers=HX).get_data(
         as_text=True)
     html = client.get("/products?q=ceramik").get_data(as_text=True)
-    assert 'class="did-you-mean">ceramic</a>' in html
+    assert "Ceramic Mug" in html and "did-you-mean" not in html  # the typo is forgiven
+
+
+def test_sqlite_forgives_typos_with_the_name_words(sqlite_db):
+    make_product("Ethiopia Coffee Beans", description="Floral and bright.")
+    make_product("Stoneware Mug", description="Glazed by hand.")
+    make_product("Enamel Camping Mugs")
+    make_product("Merino Wool Throw Blanket")
+    make_product("Muggins Board Game")
+    make_product("Mud Kitchen Toy")
+
+    assert names("cofee") == ["Ethiopia Coffee Beans"]  # one letter missing
+    assert names("cofefe beans") == ["Ethiopia Coffee Beans"]  # two letters swapped
+    assert names("stonware mugg")[0] == "Stoneware Mug"  # a typo in each word
+    assert names("merino blnket") == ["Merino Wool Throw Blanket"]
+    assert names("blankte") == ["Merino Wool Throw Blanket"]
+    # What was typed (the start of Muggins) ranks before what it may have meant.
+    assert names("mugg")[0] == "Muggins Board Game"
+    assert set(names("mugg")) == {"Muggins Board Game", "Stoneware Mug", "Enamel Camping Mugs"}
+    assert names("mgu") == []  # three letters: too short to guess at
+    assert names("xylophone") == []
+
+
+def test_sqlite_did_you_mean_offers_the_closest_name_word(sqlite_app, sqlite_db):
+    make_product("Stoneware Mug")
+    make_product("Merino Wool Throw Blanket")
+    client = sqlite_app.test_client()
+
+    html = client.get("/products?q=mgu").get_data(as_text=True)
+    assert "No products found" in html
+    assert 'class="did-you-mean">mug</a>' in html
+    # A word that starts a name word is kept as typed; the other is corrected.
+    assert search.did_you_mean("meri xqzvw") is None
+    assert search.did_you_mean("ston mgu") == "ston mug"
+    assert "did-you-mean" not in client.get("/products?q=zzzzqqq").get_data(as_text=True)
+
+
+def test_sqlite_vocabulary_is_read_once_per_catalogue_version(sqlite_app, sqlite_db):
+    product = make_product("Stoneware Mug")
+    client = sqlite_app.test_client()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    from sqlalchemy import event
+    event.listen(sqlite_db.engine, "before_cursor_execute", count)
+    try:
+        client.get("/products?q=stonware")
+        client.get("/products?q=mugg")
+        assert sum("product.name" in s and "product_fts" not in s for s in statements) == 1
+        assert "Stoneware Mug" in client.get("/search/suggestions?q=stonewre",
+                                             headers=HX).get_data(as_text=True)
+
+        product.name = "Porcelain Mug"  # a catalogue edit: a new vocabulary
+        sqlite_db.session.commit()
+        assert "Porcelain Mug" in client.get("/products?q=porcelian").get_data(as_text=True)
+        assert "Porcelain Mug" not in client.get("/products?q=stonware").get_data(as_text=True)
+    finally:
+        event.remove(sqlite_db.engine, "before_cursor_execute", count)

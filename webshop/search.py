@@ -5,7 +5,13 @@ PostgreSQL: the weighted full-text document (prefix matching, English stemming) 
 first; pg_trgm's similarity on names catches typos ("stonware mugg" finds Stoneware
 Mug). Both are answered from GIN indexes (ix_product_search, ix_product_name_trgm).
 SQLite (the embedded mode): the FTS5 table of migration 0011, porter-stemmed, every
-word a prefix ("mugs" and "mu" both find Mug); no typo tolerance there.
+word a prefix ("mugs" and "mu" both find Mug). Typos are forgiven with the vocabulary of
+the active products' name words (`name_words`, cached per catalogue version): a word
+of 4 letters or more may be one edit away from a name's word (two from 8 letters on:
+insert, delete, replace or swap two letters), and such a word is searched beside the
+typed prefix ("cofee" finds Coffee); plain matches rank before corrected ones. "Did you
+mean" takes each word's closest name word from the same vocabulary (difflib), so "mgu",
+too short to be corrected in the search, is offered as "mug".
 """
 import difflib
 import re
@@ -22,6 +28,10 @@ MAX_SUGGESTIONS = 8
 MAX_SUGGESTED_CATEGORIES = 3
 # Below this trigram similarity a word is no correction of the shopper's word.
 DID_YOU_MEAN_SIMILARITY = 0.3
+# SQLite: how many of a word's near name words are searched beside it, and difflib's
+# least ratio for "did you mean" (0.6: "ceramik" -> ceramic, "mgu" -> mug).
+MAX_CORRECTIONS = 5
+DID_YOU_MEAN_RATIO = 0.6
 FTS_TABLE = "product_fts"
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
@@ -61,15 +71,87 @@ def search_filter(terms):
         order = [func.ts_rank(document, query("|", terms)).desc(),
                  func.word_similarity(" ".join(terms), Product.name).desc()]
         return match, order
-    pattern = " AND ".join(f'"{t}"*' for t in terms)
-    matching = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(pattern))
+    return _fts_filter(terms)
+
+
+def _fts_match(pattern):
+    return _fts.c[FTS_TABLE].op("MATCH")(pattern)
+
+
+def _fts_filter(terms):
+    """SQLite: every word a prefix of a (stemmed) word of the text, or one of the name
+    words it is a typo of. Only word characters reach the pattern (search_terms), each
+    quoted, so no FTS5 query syntax gets through."""
+    words = name_words()
+    groups, corrected = [], False
+    for term in terms:
+        near = [f'"{w}"' for w in corrections(term, words)]
+        corrected = corrected or bool(near)
+        groups.append(f'("{term}"* OR {" OR ".join(near)})' if near else f'"{term}"*')
+    pattern = " AND ".join(groups)
+    matching = select(_fts.c.rowid).where(_fts_match(pattern))
     # bm25 is lower for better matches; name words weigh ten times description words.
     rank = (
         select(func.bm25(literal_column(FTS_TABLE), 10.0, 1.0))
-        .where(_fts.c[FTS_TABLE].op("MATCH")(pattern), _fts.c.rowid == Product.id)
+        .where(_fts_match(pattern), _fts.c.rowid == Product.id)
         .correlate(Product).scalar_subquery()
     )
-    return Product.id.in_(matching), [rank.asc()]
+    order = [rank.asc()]
+    if corrected:  # what the shopper typed first, then what their typos may have meant
+        exact = " AND ".join(f'"{t}"*' for t in terms)
+        order.insert(0, Product.id.in_(select(_fts.c.rowid).where(_fts_match(exact))).desc())
+    return Product.id.in_(matching), order
+
+
+def name_words():
+    """The distinct lower-case words of the active products' names, sorted: the
+    vocabulary SQLite's typo tolerance and "did you mean" correct to. One query per
+    catalogue version (a name, an activation: a new version)."""
+    def load():
+        names = db.session.scalars(select(Product.name).where(Product.active.is_(True)))
+        return sorted({w for name in names for w in search_terms(name)})
+
+    return cached(("search-words",), load)
+
+
+def typos_allowed(term):
+    """How many edits a typed word may be from the word meant: none below 4 letters
+    (too many short words are one letter apart), one from 4, two from 8."""
+    return 0 if len(term) < 4 else 1 if len(term) < 8 else 2
+
+
+def corrections(term, words):
+    """The name words (at most MAX_CORRECTIONS, nearest first) within typos_allowed of
+    `term`, leaving out those its prefix match finds anyway."""
+    most = typos_allowed(term)
+    if not most:
+        return []
+    near = []
+    for word in words:
+        if abs(len(word) - len(term)) > most or word.startswith(term):
+            continue
+        distance = edit_distance(term, word, most)
+        if distance <= most:
+            near.append((distance, word))
+    return [word for _, word in sorted(near)[:MAX_CORRECTIONS]]
+
+
+def edit_distance(a, b, most):
+    """The optimal string alignment distance of a and b (insertions, deletions,
+    substitutions, swaps of neighbours), or most + 1 once it is certain to exceed most."""
+    before, row = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if (before is not None and j > 1 and a[i - 1] == b[j - 2]
+                    and a[i - 2] == b[j - 1]):
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, row = row, current
+    return row[-1]
 
 
 def suggestions(q, categories):
@@ -104,7 +186,8 @@ def _words_start_with(name, terms):
 def did_you_mean(q):
     """For a search that found nothing: the shopper's words with each replaced by the
     closest word of an active product's name, or None when no word is close enough
-    or nothing would change. One query."""
+    or nothing would change. One query (on SQLite none once the vocabulary is cached;
+    a word that starts a name word stays as typed)."""
     terms = search_terms(q)
     if not terms:
         return None
@@ -120,10 +203,10 @@ def did_you_mean(q):
         ), {"terms": terms, "least": DID_YOU_MEAN_SIMILARITY})
         better = [best or term for term, best in rows]
     else:
-        names = db.session.scalars(select(Product.name).where(Product.active.is_(True)))
-        words = sorted({w for name in names for w in search_terms(name)})
+        words = name_words()
         better = [
-            next(iter(difflib.get_close_matches(t, words, n=1, cutoff=0.6)), t)
+            t if any(w.startswith(t) for w in words)
+            else next(iter(difflib.get_close_matches(t, words, n=1, cutoff=DID_YOU_MEAN_RATIO)), t)
             for t in terms
         ]
     return " ".join(better) if better != terms else None
