@@ -1,9 +1,13 @@
 """The admin dashboard: revenue by period from paid orders, what waits, low stock, chart."""
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.factories import make_order, make_product
+from tests.review_helpers import add_reviews
+from webshop import reviews
 from webshop.reports import dashboard
-from webshop.models import utcnow
+from webshop.models import Review, utcnow
 
 
 def paid(db, total, days_ago, status="paid"):
@@ -42,3 +46,22 @@ def test_dashboard_page_renders_an_svg_chart_with_few_queries(staff, db, count_q
     assert "<svg" in page and 'class="bar"' in page and "€15.00" in page
     assert q.count <= 7, q.statements
     assert cached.count <= 1  # the user; the figures come from the cache
+
+
+def test_reviews_awaiting_moderation_are_a_card_linking_to_the_queue(staff, db):
+    mug = make_product("Stoneware Mug")
+    add_reviews(mug, [5, 4], status="pending")
+    add_reviews(make_product("Teapot"), [3], status="pending")
+    add_reviews(make_product("Vase"), [2], status="approved")  # decided: not waiting
+    assert dashboard._figures()["pending_reviews"] == 3
+
+    html = staff.get("/admin/").get_data(as_text=True)
+    card = html.split('id="pending-reviews"')[1].split("</a>")[0]
+    assert 'href="/admin/reviews?status=pending"' in card
+    assert "Reviews awaiting moderation" in card and '<p class="stat-value">3</p>' in card
+    queue = staff.get("/admin/reviews?status=pending").get_data(as_text=True)
+    assert queue.count("Stoneware Mug") >= 2 and "Teapot" in queue
+
+    first = db.session.scalar(select(Review.id).where(Review.status == "pending").limit(1))
+    reviews.moderate(first, "approve", None)
+    assert dashboard._figures()["pending_reviews"] == 2

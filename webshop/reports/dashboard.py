@@ -2,7 +2,9 @@
 
 Revenue counts orders by the time they were paid (indexed), over the last 30 days at
 most, and only orders that were paid and not refunded. The outbox backlog (emails and
-other jobs not finished yet) shows whether the worker keeps up.
+other jobs not finished yet) shows whether the worker keeps up. Reviews awaiting
+moderation are counted from the (status, created_at) index, in the same query as the
+orders' counts.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -12,7 +14,7 @@ from sqlalchemy import and_, func, select
 
 from webshop import outbox, safe_cache
 from webshop.extensions import db
-from webshop.models import Order, Product, ProductVariant, utcnow
+from webshop.models import Order, Product, ProductVariant, Review, utcnow
 from webshop.models.orders import REVENUE_STATUSES
 from webshop.orders.disputes import DISPUTE_OPEN
 
@@ -60,10 +62,13 @@ def _figures():
         select(Order.id, Order.number, Order.email, Order.total, Order.currency, Order.paid_at)
         .where(Order.status == "paid").order_by(Order.paid_at).limit(10)
     ).all()
+    pending_reviews = (select(func.count()).select_from(Review)
+                       .where(Review.status == "pending").scalar_subquery())
     counts = db.session.execute(
         select(func.count().filter(Order.status == "paid"),
                func.count().filter(Order.needs_attention.is_(True)),
-               func.count().filter(Order.dispute_status.in_(DISPUTE_OPEN)))
+               func.count().filter(Order.dispute_status.in_(DISPUTE_OPEN)),
+               pending_reviews)
         .select_from(Order)
     ).one()
     threshold = current_app.config["LOW_STOCK_THRESHOLD"]
@@ -85,6 +90,7 @@ def _figures():
         "to_dispatch": counts[0],
         "needs_attention": counts[1],
         "open_disputes": counts[2],
+        "pending_reviews": counts[3],
         "waiting": [dict(row._mapping) for row in waiting],
         "low_stock": [dict(row._mapping) for row in low_stock],
         "threshold": threshold,
