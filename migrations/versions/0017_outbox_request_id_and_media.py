@@ -3,6 +3,11 @@
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-29 19:10:00
+
+outbox.request_id: the id of the request that wrote a message, so its job logs under it
+however late it is handed over (nullable: older messages and those written outside a
+request have none). media_files: product images and their thumbnails as bytes, by the
+name their /media URL carries, for MEDIA_STORAGE=database; empty (and unused) with files.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -16,8 +21,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('request_id', sa.String(length=64), nullable=True))
+
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('request_id')

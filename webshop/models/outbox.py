@@ -32,6 +32,9 @@ class OutboxMessage(db.Model):
     # hand it over again.
     completed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The id of the request that wrote the message (None outside a request): its job is
+    # logged under it however late it is handed over (webshop.logs).
+    request_id: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class SentEmail(db.Model):

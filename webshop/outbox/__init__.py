@@ -46,6 +46,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from webshop.extensions import db
+from webshop.logs import current_request_id, request_id_bound
 from webshop.models import OutboxMessage, utcnow
 from webshop.outbox.delivery import (  # noqa: F401  (the outbox's API)
     DEFAULT_QUEUE, EMAIL_QUEUE, RUN_IN_APP, check_queue_redis, job_id, message_id, queue_for,
@@ -73,17 +74,20 @@ def enqueue(job, *args):
     """Record that `job(*args)` must run once the caller's transaction commits. No commit.
 
     `job` is the dotted path of a job function; `args` must be JSON values. The message
-    is written in the caller's unit of work: if it rolls back, nothing is sent.
+    is written in the caller's unit of work: if it rolls back, nothing is sent. It keeps
+    the current request's id, so the job logs under it whenever it is handed over.
     """
     resolve(job)  # a typo fails here, in the request, not later in the worker
     json.dumps(args)  # and so do arguments the outbox cannot store
-    message = OutboxMessage(job=job, args=list(args), attempts=0)
+    message = OutboxMessage(job=job, args=list(args), attempts=0,
+                            request_id=current_request_id())
     db.session.add(message)
     return message
 
 
 def _note_messages(session, flush_context):
-    new = [(m.id, m.job, list(m.args)) for m in session.new if isinstance(m, OutboxMessage)]
+    new = [(m.id, m.job, list(m.args), m.request_id)
+           for m in session.new if isinstance(m, OutboxMessage)]
     if new:
         session.info.setdefault(_PENDING, []).extend(new)
 
@@ -133,7 +137,8 @@ def relay_pending(older_than_seconds=None, limit=500):
         older_than_seconds = config["JOB_RELAY_AFTER"]
     now = utcnow()
     query = (
-        select(OutboxMessage.id, OutboxMessage.job, OutboxMessage.args)
+        select(OutboxMessage.id, OutboxMessage.job, OutboxMessage.args,
+               OutboxMessage.request_id)
         .where(OutboxMessage.enqueued_at.is_(None), OutboxMessage.completed_at.is_(None),
                OutboxMessage.created_at <= now - timedelta(seconds=older_than_seconds))
         .order_by(OutboxMessage.id).limit(limit)
@@ -142,7 +147,7 @@ def relay_pending(older_than_seconds=None, limit=500):
     if inline:  # a job that keeps failing in-process is left for a person to look at
         query = query.where(OutboxMessage.attempts < config["JOB_MAX_INLINE_ATTEMPTS"])
     with db.engine.connect() as conn:
-        messages = [(row.id, row.job, row.args) for row in conn.execute(query)]
+        messages = [tuple(row) for row in conn.execute(query)]
     handed_over = 0
     if messages:
         log.info("relaying %d pending outbox message(s)", len(messages))
@@ -154,12 +159,13 @@ def relay_pending(older_than_seconds=None, limit=500):
 
 
 def _run_inline(messages):
-    """Embedded mode: run each job now, in an app context of its own (its own session)."""
+    """Embedded mode: run each job now, in an app context of its own (its own session),
+    logging under the id of the request that wrote it."""
     app = current_app._get_current_object()
     done, failed = [], []
-    for id_, job, args in messages:
+    for id_, job, args, request_id in messages:
         try:
-            with app.app_context():
+            with app.app_context(), request_id_bound(request_id):
                 resolve(job)(*args)
         except Exception:
             log.exception("job %s (outbox %s) failed; it stays pending", job, id_)

@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from webshop.extensions import db
-from webshop.logs import current_request_id
 from webshop.models import OutboxMessage, utcnow
 
 log = logging.getLogger("webshop.outbox")
@@ -52,15 +51,16 @@ def queue_for(job):
 # --- the first hand-over -------------------------------------------------------------------
 
 def push(messages):
-    """Put the messages on their RQ queues; record those handed over. Returns how many."""
+    """Put the messages, (id, job, args, request id) each, on their RQ queues; record
+    those handed over. Returns how many."""
     from redis.exceptions import RedisError
     from rq.exceptions import DuplicateJobError
 
     connection = redis_connection()
     handed_over = []
-    for message_id_, job, args in messages:
+    for message_id_, job, args, request_id in messages:
         try:
-            _enqueue(connection, message_id_, job, args)
+            _enqueue(connection, message_id_, job, args, request_id)
         except DuplicateJobError:
             pass  # relayed before (e.g. by a racing relay): the job exists, once
         except RedisError as exc:
@@ -73,15 +73,14 @@ def push(messages):
     return len(handed_over)
 
 
-def _enqueue(connection, message_id_, job, args):
+def _enqueue(connection, message_id_, job, args, request_id):
     from rq import Queue, Retry
 
     config = current_app.config
     queue = Queue(queue_for(job), connection=connection)
-    # The request that wrote the message, for the worker's logs (webshop.jobs). Handed
-    # over right after the request's commit, it is still the current one; a message
-    # relayed later goes without.
-    request_id = current_request_id()
+    # The request that wrote the message (kept on its row), for the worker's logs
+    # (webshop.jobs): the same whether it is handed over right after the request's
+    # commit or relayed later, after an outage.
     queue.enqueue_call(
         RUN_IN_APP, args=(job, *args),
         job_id=job_id(message_id_), unique=True,
@@ -120,7 +119,7 @@ def redeliver(handed_over_before, limit):
 
     query = (
         select(OutboxMessage.id, OutboxMessage.job, OutboxMessage.args,
-               OutboxMessage.enqueued_at)
+               OutboxMessage.request_id, OutboxMessage.enqueued_at)
         .where(OutboxMessage.completed_at.is_(None),
                OutboxMessage.enqueued_at <= handed_over_before)
         .order_by(OutboxMessage.enqueued_at, OutboxMessage.id).limit(limit)
@@ -131,14 +130,14 @@ def redeliver(handed_over_before, limit):
         return 0
     connection = redis_connection()
     redelivered = []
-    for message_id_, job, args, handed_over_at in unfinished:
+    for message_id_, job, args, request_id, handed_over_at in unfinished:
         try:
             if job_alive(connection, message_id_, job):
                 continue
             if not _claim(message_id_, handed_over_at):
                 continue  # another relay took it, or it has just finished
             try:
-                _replace(connection, message_id_, job, args)
+                _replace(connection, message_id_, job, args, request_id)
             except RedisError:
                 _unclaim(message_id_)  # waiting again: the next relay hands it over
                 raise
@@ -201,7 +200,7 @@ def _unclaim(message_id_):
         log.exception("could not put outbox message %s back to waiting", message_id_)
 
 
-def _replace(connection, message_id_, job, args):
+def _replace(connection, message_id_, job, args, request_id):
     """The message's job anew under its id, with a fresh set of retries: what is left of
     the old one (failed, finished, or a remnant) is deleted first."""
     from rq.exceptions import NoSuchJobError
@@ -211,7 +210,7 @@ def _replace(connection, message_id_, job, args):
         Job.fetch(job_id(message_id_), connection=connection).delete()
     except NoSuchJobError:
         pass
-    _enqueue(connection, message_id_, job, args)
+    _enqueue(connection, message_id_, job, args, request_id)
 
 
 # --- the queue Redis ---------------------------------------------------------------------------
