@@ -26,6 +26,8 @@ def seed_demo_command():
     for name in ("categories", "products", "variants", "images", "pages"):
         c = counts[name]
         click.echo(f"{name.capitalize():<11} {c['created']:>4} created, {c['existing']:>4} already there")
+    for name, c in counts["reviews"].items():  # customers, their orders, their reviews
+        click.echo(f"{name.capitalize():<11} {c['created']:>4} created, {c['existing']:>4} already there")
     files = counts["image_files"]
     click.echo(f"{'Files':<11} {files['written']:>4} written, {files['existing']:>4} already there"
                f" (in {current_app.config['UPLOAD_DIR']})")

@@ -138,6 +138,17 @@ def moderate(review_id, decision, actor):
     if before is None:
         db.session.rollback()
         raise ReviewError(f"That review is already {status}.")
+    count, average = recount(product_id)
+    record(db.session, f"review.{decision}", "review", review_id, actor,
+           after={"status": status, "rating_count": count, "rating_average": average})
+    db.session.commit()
+    return status
+
+
+def recount(product_id):
+    """Recompute the product's rating_count and rating_average from its approved
+    reviews, inside the caller's unit of work (which holds the product's row lock when
+    others may moderate at once); returns (count, average)."""
     count, total = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Review.rating), 0))
         .where(Review.product_id == product_id, Review.status == "approved")).one()
@@ -145,11 +156,8 @@ def moderate(review_id, decision, actor):
     db.session.execute(update(Product).where(Product.id == product_id)
                        .values(rating_count=count, rating_average=average)
                        .execution_options(synchronize_session=False))
-    record(db.session, f"review.{decision}", "review", review_id, actor,
-           after={"status": status, "rating_count": count, "rating_average": average})
     catalog.mark_changed()  # the product page and the lists sorted by rating
-    db.session.commit()
-    return status
+    return count, average
 
 
 def product_reviews(product_id, page=1, per_page=PER_PAGE):

@@ -1,5 +1,5 @@
-"""`flask seed-demo`: create whatever part of the demo catalogue, its image files and
-the demo staff user is missing."""
+"""`flask seed-demo`: create whatever part of the demo catalogue, its image files, the
+demo staff user and the demo customers' orders and reviews is missing."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,6 +10,7 @@ from webshop.demo.artwork import write_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
 from webshop.demo.gift_cards import seed_gift_card
 from webshop.demo.pages import seed_pages
+from webshop.demo.reviews import seed_reviews
 from webshop.models import Category, Product, ProductImage, ProductVariant, User
 from webshop.pricing import defaults as pricing_defaults
 
@@ -36,13 +37,18 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     never modified (stock sold since the last run stays as it is), and an image file is
     drawn only if it is missing on disk. Commits once, at the end.
 
+    Then the default prices and zones are installed, and the demo customers with their
+    delivered orders and approved reviews added (webshop.demo.reviews; their orders are
+    priced with those), each committing once.
+
     currency: the ISO code for new variants (the app's SHOP_CURRENCY).
     staff_password: for a newly created staff user; defaults to the app's
     DEMO_STAFF_PASSWORD setting (config.py: the environment's, else "staff-demo-password").
 
     Returns counts, e.g. {"categories": {"created": 6, "existing": 0}, "products": ...,
     "variants": ..., "images": ... (rows), "image_files": {"written": n, "existing": m},
-    "staff": {"email", "password", "created"}}.
+    "staff": {"email", "password", "created"}, "reviews": {"customers", "orders",
+    "reviews": each {"created", "existing"}}}.
     """
     currency = currency.upper()
     result = {name: _counter() for name in ("categories", "products", "variants", "images")}
@@ -137,4 +143,5 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
 
     session.commit()
     pricing_defaults.install()  # the EU's VAT rates and the shipping zones
+    result["reviews"] = seed_reviews(session)
     return result
