@@ -27,7 +27,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 # the new msgstr entries), and compile the .mo files the app reads (git-ignored; the app
 # also compiles a missing or outdated one at start-up).
 translations: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _N -o webshop/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _N -k _l -o webshop/translations/messages.pot .
 	$(BIN)/pybabel update -i webshop/translations/messages.pot -d webshop/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d webshop/translations
 

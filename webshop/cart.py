@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app, has_app_context
+from flask_babel import gettext
 from sqlalchemy import delete, func, select
 
 from webshop.extensions import db
@@ -81,15 +82,15 @@ def parse_quantity(raw, allow_zero=False):
     """A quantity from a form value, or CartError with a message for the shopper."""
     text = str(raw if raw is not None else "").strip()
     if not (text.isascii() and text.isdigit()):
-        raise CartError("Enter a whole number for the quantity.")
+        raise CartError(gettext("Enter a whole number for the quantity."))
     limit = max_quantity()
     quantity = whole_number(text, maximum=limit)  # None: more digits than any stock
     if quantity is None:
-        raise CartError(f"You can order at most {limit} of one item.")
+        raise CartError(gettext("You can order at most %(num)d of one item.", num=limit))
     if quantity == 0 and allow_zero:
         return 0
     if quantity < 1:
-        raise CartError("The quantity must be at least 1.")
+        raise CartError(gettext("The quantity must be at least 1."))
     return quantity
 
 
@@ -122,18 +123,17 @@ def _sellable_variant(variant_id):
         )
     )
     if variant is None:
-        raise CartError("That product is no longer available.")
+        raise CartError(gettext("That product is no longer available."))
     return variant
 
 
 def _check_stock(variant, quantity):
     if variant.stock <= 0:
-        raise CartError(f"Sorry, {variant.product.name} is sold out.")
+        raise CartError(gettext("Sorry, %(name)s is sold out.", name=variant.product.name))
     if quantity > variant.stock:
-        raise CartError(
-            f"Only {variant.stock} of {variant.product.name} left: "
-            f"you can have at most {variant.stock} in your cart."
-        )
+        raise CartError(gettext(
+            "Only %(num)d of %(name)s left: you can have at most %(num)d in your cart.",
+            num=variant.stock, name=variant.product.name))
 
 
 def add_item(variant_id, quantity, token=None, user_id=None):
@@ -146,7 +146,8 @@ def add_item(variant_id, quantity, token=None, user_id=None):
     )
     new_quantity = quantity + (item.quantity if item else 0)
     if new_quantity > max_quantity():
-        raise CartError(f"You can order at most {max_quantity()} of one item.")
+        raise CartError(gettext("You can order at most %(num)d of one item.",
+                                num=max_quantity()))
     _check_stock(variant, new_quantity)
     if cart is None:
         cart = _get_or_create_cart(token, user_id)
@@ -162,7 +163,7 @@ def add_item(variant_id, quantity, token=None, user_id=None):
 def _own_item(cart, item_id):
     item = db.session.get(CartItem, item_id) if cart else None
     if item is None or item.cart_id != cart.id:
-        raise CartError("That item is no longer in your cart.")
+        raise CartError(gettext("That item is no longer in your cart."))
     return item
 
 

@@ -101,12 +101,6 @@ def _N(text):
 SORT_LABELS = (_N("Best match"), _N("Newest"), _N("Price: low to high"),
                _N("Price: high to low"), _N("Name: A to Z"), _N("Top rated"))
 STOCK_TEXTS = {"sold_out": _N("Sold out"), "in_stock": _N("In stock")}
-FORM_LABELS = (_N("Email"), _N("Password"), _N("Keep me logged in"), _N("Your name"),
-               _N("Repeat the password"), _N("Current password"), _N("New password"),
-               _N("Repeat the new password"), _N("Full name"), _N("Address"),
-               _N("Apartment, suite, etc. (optional)"), _N("Postal code"), _N("City"),
-               _N("Region (optional)"), _N("Country"), _N("Phone (optional, for the courier)"),
-               _N("Delivery"), _N("Save this address for next time"))
 ORDER_STATUSES = (_N("Pending"), _N("Paid"), _N("Dispatched"), _N("Delivered"), _N("Cancelled"),
                   _N("Refunded"))
 
@@ -182,5 +176,6 @@ def init_app(app):
     app.jinja_env.globals["language_names"] = NAMES
     app.jinja_env.globals["current_language"] = current
     app.jinja_env.globals["stock_text"] = stock_text
-    # A msgid held in a variable (a form's label), with no %-formatting: "Rate (%)" is safe.
-    app.jinja_env.globals["translated"] = gettext
+    # A msgid held in a variable (a form's label, an error page's text), with no %-formatting
+    # ("Rate (%)" is safe) and as plain text, so the template escapes it (lazy labels too).
+    app.jinja_env.globals["translated"] = lambda text: gettext(str(text))

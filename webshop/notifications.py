@@ -1,4 +1,4 @@
-"""Emails to customers: what each event sends, and the jobs that send it.
+"""Emails to customers: what each event sends, and the jobs that send it, in whose language.
 
 Notifications subscribe to the domain's events (webshop.events) at start-up: an order's
 status change or a password reset request writes the email's job into the outbox inside
@@ -15,6 +15,11 @@ the message is sent, and commits only after the server accepted it. A job killed
 failing before that leaves no claim, so the retry sends; a job that runs again after a
 send finds the row and sends nothing. (A crash in the instant between the server's
 "250 OK" and the commit would send twice: SMTP offers nothing stronger.)
+
+Language (webshop.i18n, through flask_babel.force_locale, since jobs have no request): an
+order's emails (and a gift card bought with one) in the order's; the emails a form asks
+for (registration, password reset) in the language of that request, carried in the
+outbox message; the rest in the language the address last ordered in (English if none).
 """
 import logging
 import secrets
@@ -52,29 +57,29 @@ STATUS_EMAILS = {
 DEVELOPMENT_URL = "http://127.0.0.1:5000"
 REFUND_EMAIL = "order_refund"
 REFUND_SUBJECTS = {
-    False: "Your order {number} has been refunded",
-    True: "A partial refund for your order {number}",
+    False: _N("Your order %(number)s has been refunded"),
+    True: _N("A partial refund for your order %(number)s"),
 }
 # A return's status change (webshop.returns): one email per status, at most once each.
 RETURN_EMAIL = "return_update"
 RETURN_SUBJECTS = {
-    "requested": "We have your return request for order {number}",
-    "approved": "Your return for order {number} is approved",
-    "refused": "Your return request for order {number} was refused",
-    "received": "We have received your return for order {number}",
-    "refunded": "Your return for order {number} is refunded",
-    "closed": "Your return for order {number} is closed",
+    "requested": _N("We have your return request for order %(number)s"),
+    "approved": _N("Your return for order %(number)s is approved"),
+    "refused": _N("Your return request for order %(number)s was refused"),
+    "received": _N("We have received your return for order %(number)s"),
+    "refunded": _N("Your return for order %(number)s is refunded"),
+    "closed": _N("Your return for order %(number)s is closed"),
 }
-PASSWORD_RESET_SUBJECT = "Reset your {shop} password"
+PASSWORD_RESET_SUBJECT = _N("Reset your %(shop)s password")
 # An abandoned cart (webshop.reminders): each reminder of a cart sent at most once.
 REMINDER_EMAIL = "cart_reminder"
-REMINDER_SUBJECT = "You left something in your cart at {shop}"
-GIFT_CARD_SUBJECT = "Your {shop} gift card"
-BACK_IN_STOCK_SUBJECT = "{product} is back in stock at {shop}"
+REMINDER_SUBJECT = _N("You left something in your cart at %(shop)s")
+GIFT_CARD_SUBJECT = _N("Your %(shop)s gift card")
+BACK_IN_STOCK_SUBJECT = _N("%(product)s is back in stock at %(shop)s")
 # What registration mails: a link to finish, or (the address has an account) a note.
 REGISTRATION_SUBJECTS = {
-    "registration_link": "Finish creating your {shop} account",
-    "account_exists": "You already have a {shop} account",
+    "registration_link": _N("Finish creating your %(shop)s account"),
+    "account_exists": _N("You already have a %(shop)s account"),
 }
 
 
@@ -130,7 +135,8 @@ def _on_password_reset_requested(user):
 def _on_account_email_requested(email, purpose):
     if purpose not in ("register", "password-reset"):
         raise ValueError(f"unknown account email {purpose!r}")
-    outbox.enqueue("webshop.notifications.send_account_email", purpose, email)
+    # The request that asked for it (webshop.i18n) says the language; the job has none.
+    outbox.enqueue("webshop.notifications.send_account_email", purpose, email, i18n.current())
 
 
 # --- writing to the outbox (inside the caller's unit of work; no commit) --------------------
@@ -182,8 +188,8 @@ def send_refund_email(refund_id):
         select(Order).options(selectinload(Order.items)).where(Order.id == refund.order_id))
     so_far = sum(r.amount for r in order.refunds if r.status in COUNTED and r.id <= refund.id)
     partial = so_far < order.total
-    message = _order_message(REFUND_EMAIL, order, subject=REFUND_SUBJECTS[partial].format(
-        number=order.number), refund=refund, partial=partial, refunded_so_far=so_far)
+    message = _order_message(REFUND_EMAIL, order, subject=REFUND_SUBJECTS[partial], refund=refund,
+                             partial=partial, refunded_so_far=so_far)
     order_id = order.id
     db.session.rollback()
     return _send_once(message, REFUND_EMAIL, order_id, f"{REFUND_EMAIL}:{refund_id}")
@@ -200,8 +206,8 @@ def send_return_email(return_id, status):
     order = db.session.scalar(
         select(Order).options(selectinload(Order.items)).where(Order.id == request.order_id))
     message = _order_message(
-        RETURN_EMAIL, order, subject=RETURN_SUBJECTS[status].format(number=order.number),
-        status=status, rma=returns.view(request, order))
+        RETURN_EMAIL, order, subject=RETURN_SUBJECTS[status], status=status,
+        rma=returns.view(request, order))
     order_id = order.id
     db.session.rollback()
     return _send_once(message, RETURN_EMAIL, order_id, f"{RETURN_EMAIL}:{status}:{return_id}")
@@ -213,13 +219,11 @@ def send_gift_card_email(card_id):
     if card is None or not card.email:
         return "missing"
     order = db.session.get(Order, card.order_id) if card.order_id else None
-    subject = GIFT_CARD_SUBJECT.format(shop=current_app.config["SHOP_NAME"])
-    context = {"card": card, "code": promotions.grouped(card.code), "subject": subject,
+    context = {"card": card, "code": promotions.grouped(card.code),
                "order_number": order.number if order else "",
                "shop_url": absolute_url("shop.home")}
-    message = mail.build_message(
-        card.email, subject, render_template("email/gift_card.txt", **context),
-        render_template("email/gift_card.html", **context))
+    language = order.locale if order else accounts.language_of(card.email)
+    message = _message(language, card.email, "gift_card", GIFT_CARD_SUBJECT, context)
     order_id = card.order_id
     db.session.rollback()
     return _send_once(message, "gift_card", order_id, f"gift_card:{card_id}")
@@ -256,15 +260,12 @@ def send_back_in_stock(user_id, variant_id, token):
         db.session.rollback()
         return "skipped"
     product = variant.product
-    subject = BACK_IN_STOCK_SUBJECT.format(product=product.name,
-                                           shop=current_app.config["SHOP_NAME"])
-    context = {"product": product, "variant": variant, "subject": subject,
+    context = {"product": product, "variant": variant,
                "product_url": absolute_url("shop.product_detail", slug=product.slug,
                                            variant_id=variant.id),
                "wishlist_url": absolute_url("auth.wishlist")}
-    message = mail.build_message(
-        user.email, subject, render_template("email/back_in_stock.txt", **context),
-        render_template("email/back_in_stock.html", **context))
+    message = _message(accounts.language_of(user.email), user.email, "back_in_stock",
+                       BACK_IN_STOCK_SUBJECT, context, product=product.name)
     db.session.rollback()
     return _send_once(message, "back_in_stock", None,
                       f"back_in_stock:{user_id}:{variant_id}:{token}")
@@ -282,24 +283,21 @@ def send_cart_reminder(cart_id, number):
     one_click = absolute_url("shop.reminder_one_click", token=reminder.unsubscribe_token)
     context = {
         "reminder": reminder,
-        "subject": REMINDER_SUBJECT.format(shop=current_app.config["SHOP_NAME"]),
         "restore_url": absolute_url("shop.cart_restore", token=reminder.restore_token),
         "unsubscribe_url": absolute_url("shop.reminder_unsubscribe",
                                         token=reminder.unsubscribe_token),
     }
-    message = mail.build_message(
-        reminder.email, context["subject"],
-        render_template(f"email/{REMINDER_EMAIL}.txt", **context),
-        render_template(f"email/{REMINDER_EMAIL}.html", **context),
-        headers={"List-Unsubscribe": f"<{one_click}>",
-                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-    )
+    message = _message(accounts.language_of(reminder.email), reminder.email, REMINDER_EMAIL,
+                       REMINDER_SUBJECT, context,
+                       headers={"List-Unsubscribe": f"<{one_click}>",
+                                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     db.session.rollback()
     return _send_once(message, REMINDER_EMAIL, None, f"{REMINDER_EMAIL}:{cart_id}:{number}")
 
 
-def send_password_reset(user_id, token=None):
-    """Send a password reset link to the user (each request its own mail, no dedupe)."""
+def send_password_reset(user_id, token=None, locale=None):
+    """Send a password reset link to the user (each request its own mail, no dedupe), in
+    `locale` (the asking request's) or else the language the user last ordered in."""
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         log.info("password reset for user %s not sent: no active account", user_id)
@@ -312,23 +310,20 @@ def send_password_reset(user_id, token=None):
         "forgot_url": absolute_url("auth.password_forgot"),
         "valid_minutes": max(max_age // 60, 1),
     }
-    subject = PASSWORD_RESET_SUBJECT.format(shop=current_app.config["SHOP_NAME"])
-    message = mail.build_message(
-        user.email, subject,
-        render_template("email/password_reset.txt", subject=subject, **context),
-        render_template("email/password_reset.html", subject=subject, **context),
-    )
+    message = _message(locale or accounts.language_of(user.email), user.email,
+                       "password_reset", PASSWORD_RESET_SUBJECT, context)
     db.session.rollback()  # nothing to keep; don't hold a transaction while talking SMTP
     mail.send(message, "password_reset", user_id)
     return "sent"
 
 
-def send_account_email(purpose, email):
+def send_account_email(purpose, email, locale=None):
     """The email a registration or forgotten-password form asked for, decided now (the
     request never looked the address up): "password-reset" mails a reset link to an
     active account, else nothing; "register" mails a link to finish registering, or
     the existing account's owner a note with links to log in and reset the password.
-    Each request its own mail (no dedupe; the forms are rate-limited per address).
+    Each request its own mail (no dedupe; the forms are rate-limited per address), in
+    `locale`: the language of the request that asked (None in messages queued before).
     """
     user = db.session.scalar(select(User).where(User.email == email))
     if purpose == "password-reset":
@@ -336,7 +331,7 @@ def send_account_email(purpose, email):
             log.info("password reset not sent: no active account for that address")
             db.session.rollback()
             return "skipped"
-        return send_password_reset(user.id)
+        return send_password_reset(user.id, locale=locale)
     if purpose != "register":
         raise ValueError(f"unknown account email {purpose!r}")
     kind = "registration_link" if user is None else "account_exists"
@@ -348,12 +343,7 @@ def send_account_email(purpose, email):
         "login_url": absolute_url("auth.login"),
         "forgot_url": absolute_url("auth.password_forgot"),
     }
-    subject = REGISTRATION_SUBJECTS[kind].format(shop=current_app.config["SHOP_NAME"])
-    message = mail.build_message(
-        email, subject,
-        render_template(f"email/{kind}.txt", subject=subject, **context),
-        render_template(f"email/{kind}.html", subject=subject, **context),
-    )
+    message = _message(locale, email, kind, REGISTRATION_SUBJECTS[kind], context)
     db.session.rollback()  # nothing to keep; don't hold a transaction while talking SMTP
     mail.send(message, kind, user.id if user is not None else "new")
     return "sent"
@@ -368,7 +358,7 @@ def _order_message(kind, order, subject=None, **extra):
 
 
 def _order_message_in_locale(kind, order, subject, **extra):
-    subject = subject or gettext(ORDER_EMAILS[kind], number=order.number)
+    subject = gettext(subject or ORDER_EMAILS[kind], number=order.number)
     context = {
         **extra,
         "kind": kind,
@@ -388,6 +378,17 @@ def _order_message_in_locale(kind, order, subject, **extra):
         render_template(f"email/{kind}.txt", **context),
         render_template(f"email/{kind}.html", **context),
     )
+
+
+def _message(locale, to, kind, subject, context, headers=None, **subject_values):
+    """email/<kind>.txt and .html in `locale` (None: the default), with the subject (a
+    msgid taking %(shop)s and `subject_values`) translated too."""
+    with force_locale(locale or i18n.DEFAULT):
+        context["subject"] = gettext(subject, shop=current_app.config["SHOP_NAME"],
+                                     **subject_values)
+        return mail.build_message(
+            to, context["subject"], render_template(f"email/{kind}.txt", **context),
+            render_template(f"email/{kind}.html", **context), headers=headers)
 
 
 def absolute_url(endpoint, **values):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -232,15 +233,15 @@ def restore_items(token):
     try:
         items = _serializer(RESTORE_SALT).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise LinkError("This link has expired. Your cart may still hold your items; "
-                        "otherwise the shop is a click away.", 410) from None
+        raise LinkError(gettext("This link has expired. Your cart may still hold your items; "
+                                "otherwise the shop is a click away."), 410) from None
     except BadSignature:
-        raise LinkError("This link is not valid. Please use the link from your email "
-                        "exactly as it was sent.", 400) from None
+        raise LinkError(gettext("This link is not valid. Please use the link from your email "
+                                "exactly as it was sent."), 400) from None
     if not (isinstance(items, list) and all(
             isinstance(pair, list) and len(pair) == 2
             and all(type(n) is int and n > 0 for n in pair) for pair in items)):
-        raise LinkError("This link is not valid.", 400)
+        raise LinkError(gettext("This link is not valid."), 400)
     return [(variant_id, quantity) for variant_id, quantity in items]
 
 
@@ -254,10 +255,10 @@ def unsubscribe_address(token):
     try:
         email = _serializer(UNSUBSCRIBE_SALT).loads(token)
     except BadSignature:
-        raise LinkError("This unsubscribe link is not valid. Please use the link from "
-                        "your email exactly as it was sent.", 400) from None
+        raise LinkError(gettext("This unsubscribe link is not valid. Please use the link "
+                                "from your email exactly as it was sent."), 400) from None
     if not isinstance(email, str) or "@" not in email:
-        raise LinkError("This unsubscribe link is not valid.", 400)
+        raise LinkError(gettext("This unsubscribe link is not valid."), 400)
     return email
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
+from flask_babel import gettext
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -92,19 +93,22 @@ def submit_review(user, product_id, rating, author_name, title="", body=""):
     title, body, author_name = (title or "").strip(), (body or "").strip(), \
         (author_name or "").strip()
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ReviewError("Choose a rating from 1 to 5 stars.", "rating")
+        raise ReviewError(gettext("Choose a rating from 1 to 5 stars."), "rating")
     if not author_name or len(author_name) > MAX_NAME:
-        raise ReviewError(f"Give the name to show, up to {MAX_NAME} characters.", "author_name")
+        raise ReviewError(gettext("Give the name to show, up to %(num)d characters.",
+                                  num=MAX_NAME), "author_name")
     if len(title) > MAX_TITLE:
-        raise ReviewError(f"Keep the title under {MAX_TITLE} characters.", "title")
+        raise ReviewError(gettext("Keep the title under %(num)d characters.", num=MAX_TITLE),
+                          "title")
     if len(body) > MAX_BODY:
-        raise ReviewError(f"Keep the review under {MAX_BODY} characters.", "body")
+        raise ReviewError(gettext("Keep the review under %(num)d characters.", num=MAX_BODY),
+                          "body")
     state = review_state(user.id, product_id)
     if state == "reviewed":
-        raise ReviewError("You have already reviewed this product.")
+        raise ReviewError(gettext("You have already reviewed this product."))
     if state == "not_buyer":
-        raise ReviewError("Only customers whose order of this product was delivered can "
-                          "review it.")
+        raise ReviewError(gettext("Only customers whose order of this product was delivered "
+                                  "can review it."))
     review = Review(product_id=product_id, user_id=user.id, rating=rating,
                     author_name=author_name, title=title, body=body, status="pending")
     db.session.add(review)
@@ -112,7 +116,7 @@ def submit_review(user, product_id, rating, author_name, title="", body=""):
         db.session.commit()
     except IntegrityError:  # the same user's second tab, at the same moment
         db.session.rollback()
-        raise ReviewError("You have already reviewed this product.") from None
+        raise ReviewError(gettext("You have already reviewed this product.")) from None
     return review
 
 

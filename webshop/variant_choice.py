@@ -9,14 +9,16 @@ never the request.
 """
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from webshop import catalog
+from webshop.i18n import _N
 from webshop.extensions import db
 from webshop.models import Product, ProductVariant
 
 FIELD_PREFIX = "option-"  # the form field of option "Size" is "option-Size"
-NOT_OFFERED = "That combination is not available. Please choose another."
+NOT_OFFERED = _N("That combination is not available. Please choose another.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def choose(product, picks, fallback):
     merged = {**(fallback.option_values or {}), **picks}
     variant = variant_for(product, merged)
     if variant is None:
-        return fallback, NOT_OFFERED
+        return fallback, gettext(NOT_OFFERED)
     return variant, None
 
 

@@ -12,6 +12,7 @@ shopper asks again for the next one.
 from dataclasses import dataclass
 from typing import Optional
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -43,14 +44,14 @@ def save(user_id, product_id, notify_variant_id=None):
     """
     if not db.session.scalar(select(Product.id).where(Product.id == product_id,
                                                       Product.active.is_(True))):
-        raise WishlistError("We could not find that product. It may have been removed.")
+        raise WishlistError(gettext("We could not find that product. It may have been removed."))
     if notify_variant_id is not None:
         stock = db.session.scalar(select(ProductVariant.stock).where(
             ProductVariant.id == notify_variant_id, ProductVariant.product_id == product_id))
         if stock is None:
-            raise WishlistError("That choice is not sold here.")
+            raise WishlistError(gettext("That choice is not sold here."))
         if stock > 0:
-            raise WishlistError("That choice is in stock: you can order it now.")
+            raise WishlistError(gettext("That choice is in stock: you can order it now."))
     item = db.session.scalar(select(WishlistItem).where(WishlistItem.user_id == user_id,
                                                         WishlistItem.product_id == product_id))
     if item is None:

@@ -24,7 +24,7 @@ from webshop.accounts.passwords import (
 )
 from webshop.accounts.profile import (
     ADDRESS_FIELDS, REQUIRED_ADDRESS_FIELDS, OrderSummary, customer_for, default_address,
-    orders_for, profile, save_default_address, stage_default_address,
+    language_of, orders_for, profile, save_default_address, stage_default_address,
 )
 from webshop.accounts.registration import (
     account_exists, email_for_registration_token, register, registration_token,
@@ -38,7 +38,8 @@ __all__ = [
     "ADDRESS_FIELDS", "AccountError", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH",
     "OrderSummary", "REQUIRED_ADDRESS_FIELDS", "account_exists", "authenticate",
     "change_password", "change_role", "check_new_password", "create_staff", "customer_for",
-    "default_address", "email_for_registration_token", "end_session", "load_user", "login_id",
+    "default_address", "email_for_registration_token", "end_session", "language_of",
+    "load_user", "login_id",
     "orders_for", "password_problem", "password_reset_token", "profile", "register",
     "registration_token", "request_account_email", "reset_password",
     "role_change_refusal", "save_default_address", "set_active", "set_password_everywhere",

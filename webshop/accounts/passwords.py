@@ -15,10 +15,12 @@ import re
 import threading
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 
+from webshop import i18n
 from webshop.accounts.errors import AccountError
 from webshop.accounts.logins import stage_end_all_sessions
 from webshop.extensions import db
@@ -36,7 +38,7 @@ _zxcvbn_lock = threading.Lock()
 def context_words(email="", name=""):
     """What a password must not be built from: the email, its parts, the name, the shop."""
     email = normalize_email(email)
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     shop = current_app.config.get("SHOP_NAME") or ""
     words = [email, local, domain.split(".")[0], name or "", shop]
     words += [re.sub(r"[\W_]+", "", text) for text in (local, name or "", shop)]
@@ -53,9 +55,9 @@ def password_problem(password, email="", name=""):
     """Why this password may not be chosen (a sentence for the form), or None."""
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+        return _("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"A password can have at most {MAX_PASSWORD_LENGTH} characters."
+        return _("A password can have at most %(num)d characters.", num=MAX_PASSWORD_LENGTH)
     context = context_words(email, name)
     # What is left once the context is taken out must be hard to guess on its own:
     # "mywebshop123" is "my...123" to whoever knows the shop.
@@ -68,12 +70,15 @@ def password_problem(password, email="", name=""):
         return None
     dictionaries = {match.get("dictionary_name") for match in estimate["sequence"]}
     if from_context or "user_inputs" in dictionaries:
-        reason = "It is built from your email address, your name or the shop's name."
+        reason = _("It is built from your email address, your name or the shop's name.")
     elif "passwords" in dictionaries:
-        reason = "It is one of the most common passwords."
+        reason = _("It is one of the most common passwords.")
     else:
-        reason = estimate["feedback"]["warning"] or "It would be easy to guess."
-    return f"Choose a password that is harder to guess. {reason} A few random words work well."
+        # zxcvbn's own warnings are English: other languages get the general reason.
+        warning = estimate["feedback"]["warning"] if i18n.current() == i18n.DEFAULT else ""
+        reason = warning or _("It would be easy to guess.")
+    return _("Choose a password that is harder to guess. %(reason)s A few random words work "
+             "well.", reason=reason)
 
 
 def check_new_password(password, field="password", email="", name=""):
@@ -90,10 +95,11 @@ def change_password(user, current_password, new_password):
     too): the web layer starts a new login for the browser that made the change.
     """
     if not user.check_password(current_password or ""):
-        raise AccountError("That is not your current password.", "current_password")
+        raise AccountError(_("That is not your current password."), "current_password")
     check_new_password(new_password, "new_password", email=user.email)
     if new_password == current_password:
-        raise AccountError("Choose a password different from your current one.", "new_password")
+        raise AccountError(_("Choose a password different from your current one."),
+                           "new_password")
     user.set_password(new_password)
     stage_end_all_sessions(user.id)
     db.session.commit()
@@ -149,7 +155,7 @@ def reset_password(user, new_password):
     )
     if current != user.password_hash:
         db.session.rollback()
-        raise AccountError("This link has already been used. Please ask for a new one.")
+        raise AccountError(_("This link has already been used. Please ask for a new one."))
     user.set_password(new_password)
     stage_end_all_sessions(user.id)
     db.session.commit()

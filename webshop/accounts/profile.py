@@ -6,6 +6,7 @@ stage_* ones that work inside the caller's unit of work; reads never commit.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from webshop.accounts.errors import AccountError
@@ -73,9 +74,9 @@ def stage_default_address(user, **fields):
     values["country"] = values["country"].upper()
     for key in REQUIRED_ADDRESS_FIELDS:
         if not values[key]:
-            raise AccountError("This field is required.", key)
+            raise AccountError(_("This field is required."), key)
     if len(values["country"]) != 2 or not values["country"].isalpha():
-        raise AccountError("Choose a country.", "country")
+        raise AccountError(_("Choose a country."), "country")
 
     # Both lookups autoflush, so a profile the caller has just added is found, not doubled.
     customer = customer_for(user)
@@ -137,3 +138,11 @@ def orders_for(user_id, page=1, per_page=20):
         .offset((page - 1) * per_page)
     )
     return Page([OrderSummary(**row._mapping) for row in rows], page, per_page, total)
+
+
+def language_of(email):
+    """The language the address last ordered in (an order keeps its shopper's), or None:
+    what an email that is not about an order is written in when no request says so
+    (a restock notice, a cart reminder, a reset link staff sent). Never commits."""
+    return db.session.scalar(select(Order.locale).where(Order.email == email)
+                             .order_by(Order.id.desc()).limit(1))

@@ -9,6 +9,7 @@
    creates the login and the customer profile.
 """
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -63,7 +64,7 @@ def account_exists(email):
 
 def _email_taken_error():
     return AccountError(
-        "There is already an account with this email address. Log in instead?", "email"
+        _("There is already an account with this email address. Log in instead?"), "email"
     )
 
 
@@ -81,7 +82,7 @@ def register(email, password, name):
     email = normalize_email(email)
     name = (name or "").strip()
     if not email:
-        raise AccountError("Enter your email address.", "email")
+        raise AccountError(_("Enter your email address."), "email")
     check_new_password(password, email=email, name=name)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise _email_taken_error()

@@ -3,6 +3,7 @@ password change and reset, and the saved shipping address. Routes parse, call th
 domain (webshop.accounts), and render.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webshop import accounts, reminders
@@ -12,18 +13,20 @@ from webshop.auth.forms import (
     LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordResetForm, RegistrationForm,
     RegistrationRequestForm,
 )
+from webshop.i18n import _N
 from webshop.pagination import PageOutOfRange, page_number
 from webshop.web import ratelimit
 from webshop.web.forms import AddressForm, form_page, safe_next, show_error
 
 RECENT_ORDERS = 5
 ORDERS_PER_PAGE = 20
-RESET_LINK_SENT = ("If an account exists for that address, we have sent a link to choose a new "
-                   "password. It works for an hour; check your spam folder if it does not arrive.")
-REGISTRATION_LINK_SENT = ("Check your email: we have sent a link to finish creating your account "
-                          "(or, if the address already has one, how to log in). It works for a "
-                          "day; check your spam folder if it does not arrive.")
-LOGIN_FAILED = "That email and password do not match an account."
+RESET_LINK_SENT = _N("If an account exists for that address, we have sent a link to choose a "
+                     "new password. It works for an hour; check your spam folder if it does "
+                     "not arrive.")
+REGISTRATION_LINK_SENT = _N("Check your email: we have sent a link to finish creating your "
+                            "account (or, if the address already has one, how to log in). It "
+                            "works for a day; check your spam folder if it does not arrive.")
+LOGIN_FAILED = _N("That email and password do not match an account.")
 
 
 def _throttle(scope):
@@ -52,7 +55,7 @@ def _account_email_page(form, scope, purpose, sent_message, endpoint, template):
         _throttle(scope).hit()
     if form.validate_on_submit():
         accounts.request_account_email(form.email.data, purpose)
-        flash(sent_message, "success")
+        flash(_(sent_message), "success")
         return redirect(url_for(endpoint), 303)
     return form_page(template, form)
 
@@ -76,7 +79,7 @@ def register_finish(token):
             show_error(form, error)
         else:
             logins.log_in(user)
-            flash("Welcome! Your account is ready.", "success")
+            flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("auth.account"), 303)
     return form_page("auth/register_finish.html", form, email=email)
 
@@ -96,7 +99,7 @@ def login():
             logins.log_in(user, remember=form.remember.data)
             default = url_for("admin.dashboard") if user.is_staff else url_for("shop.home")
             return redirect(safe_next(request.args.get("next"), default), 303)
-        form.password.errors.append(LOGIN_FAILED)
+        form.password.errors.append(_(LOGIN_FAILED))
     if throttle is not None:
         throttle.count()
     return form_page("auth/login.html", form)
@@ -106,7 +109,7 @@ def login():
 @login_required
 def logout():
     logins.log_out()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("shop.home"), 303)
 
 
@@ -132,10 +135,10 @@ def account_reminders():
     unsubscribe link writes to)."""
     if request.form.get("reminders") == "on":
         reminders.resubscribe(current_user.email)
-        flash("Cart reminders are on.", "success")
+        flash(_("Cart reminders are on."), "success")
     else:
         reminders.unsubscribe(current_user.email)
-        flash("Cart reminders are off.", "success")
+        flash(_("Cart reminders are off."), "success")
     return redirect(url_for("auth.account"), 303)
 
 
@@ -145,7 +148,7 @@ def account_orders():
     try:
         page = accounts.orders_for(current_user.id, page_number(request.args), ORDERS_PER_PAGE)
     except PageOutOfRange:
-        abort(404, description="That page of your order history does not exist.")
+        abort(404, description=_("That page of your order history does not exist."))
     return render_template("auth/account_orders.html", page=page)
 
 
@@ -162,7 +165,8 @@ def password():
             show_error(form, error)
         else:
             logins.log_in_again(current_user._get_current_object())
-            flash("Your password has been changed. Every other browser is logged out.", "success")
+            flash(_("Your password has been changed. Every other browser is logged out."),
+                  "success")
             return redirect(url_for("auth.account"), 303)
     return form_page("auth/password.html", form)
 
@@ -181,7 +185,7 @@ def address():
         except accounts.AccountError as error:
             show_error(form, error)
         else:
-            flash("Your shipping address has been saved.", "success")
+            flash(_("Your shipping address has been saved."), "success")
             return redirect(url_for("auth.account"), 303)
     return form_page("auth/address.html", form)
 
@@ -211,7 +215,7 @@ def password_reset(token):
                 return render_template("auth/password_reset.html", form=None), 400
             show_error(form, error)
         else:
-            flash("Your password has been changed, and every browser logged in to your account "
-                  "is logged out. Log in with your new password.", "success")
+            flash(_("Your password has been changed, and every browser logged in to your account "
+                    "is logged out. Log in with your new password."), "success")
             return redirect(url_for("auth.login"), 303)
     return form_page("auth/password_reset.html", form, email=user.email)

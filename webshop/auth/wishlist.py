@@ -5,6 +5,7 @@ confirmation), and a plain form with a 303 back to the page it came from. The ru
 live in webshop.wishlists.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webshop import wishlists
@@ -24,7 +25,7 @@ def wishlist():
 def _product_id(value):
     product_id = whole_number(value, minimum=1)
     if product_id is None:
-        abort(400, description="Choose a product to save.")
+        abort(400, description=_("Choose a product to save."))
     return product_id
 
 
@@ -39,7 +40,7 @@ def wishlist_add():
     raw_variant = request.form.get("notify_variant_id")
     variant_id = whole_number(raw_variant, minimum=1) if raw_variant else None
     if raw_variant and variant_id is None:
-        abort(400, description="Choose the sold-out variant to be told about.")
+        abort(400, description=_("Choose the sold-out variant to be told about."))
     try:
         wishlists.save(current_user.id, product_id, variant_id)
     except wishlists.WishlistError as error:
@@ -48,14 +49,14 @@ def wishlist_add():
         flash(str(error), "error")
         return redirect(_back(), 303)
     if variant_id is not None:
-        message = "Saved: we will email you once when it is back in stock."
+        message = _("Saved: we will email you once when it is back in stock.")
         if htmx:
             return render_template("shop/_wishlist_message.html", message=message)
         flash(message, "success")
         return redirect(_back(), 303)
     if htmx:
         return render_heart(product_id, _slug_hint(), True, _back())
-    flash("Saved to your wishlist.", "success")
+    flash(_("Saved to your wishlist."), "success")
     return redirect(_back(), 303)
 
 
@@ -65,7 +66,7 @@ def wishlist_remove(product_id):
     wishlists.remove(current_user.id, product_id)
     if htmx:
         return render_heart(product_id, _slug_hint(), False, _back())
-    flash("Removed from your wishlist.", "success")
+    flash(_("Removed from your wishlist."), "success")
     return redirect(_back(), 303)
 
 

@@ -1,4 +1,5 @@
 """What can go wrong with an order, as messages people can read (str(error))."""
+from flask_babel import gettext
 
 
 class OrderError(Exception):
@@ -22,16 +23,15 @@ class ActionRefused(OrderError):
 
 class EmptyCart(OrderError):
     def __init__(self):
-        super().__init__("Your cart is empty.")
+        super().__init__(gettext("Your cart is empty."))
 
 
 class OutOfStock(OrderError):
     def __init__(self, names):
         self.names = names
-        super().__init__(
-            "Sorry, not enough stock left for: " + ", ".join(names)
-            + ". Please change the quantity or remove it from your cart."
-        )
+        super().__init__(gettext(
+            "Sorry, not enough stock left for: %(names)s. Please change the quantity or remove "
+            "it from your cart.", names=", ".join(names)))
 
 
 class PaymentError(OrderError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -68,7 +69,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     if not lines:
         raise EmptyCart()
     if not shipping_method:
-        raise OrderError("Please choose a shipping method.")
+        raise OrderError(gettext("Please choose a shipping method."))
     priced = pricing.quote(lines, address.country, shipping_method,
                            **(adjust(lines) if adjust else {}))
     twin = _check_holding_limits(lines, email, address, user, idempotency_key)
@@ -121,8 +122,8 @@ def _check_holding_limits(lines, email, address, user, idempotency_key):
     limit = carts.max_quantity()
     over = [line.product_name for line in lines if line.quantity > limit]
     if over:
-        raise TooMuchHeld(f"You can order at most {limit} of one item: lower the quantity "
-                          f"of {', '.join(over)}.")
+        raise TooMuchHeld(gettext("You can order at most %(num)d of one item: lower the "
+                                  "quantity of %(names)s.", num=limit, names=", ".join(over)))
     most = current_app.config.get("MAX_PENDING_ORDERS") or 0
     if not most:
         return None
@@ -133,9 +134,10 @@ def _check_holding_limits(lines, email, address, user, idempotency_key):
     if pending_orders_of(email, address, user) >= most:
         db.session.rollback()  # nothing written yet; ends the locks
         minutes = current_app.config["RESERVATION_MINUTES"]
-        raise TooMuchHeld(
-            f"You already have {most} orders waiting for payment. Pay for one of them, or "
-            f"wait until they expire (after {minutes} minutes), before placing another.")
+        raise TooMuchHeld(gettext(
+            "You already have %(num)d orders waiting for payment. Pay for one of them, or "
+            "wait until they expire (after %(minutes)d minutes), before placing another.",
+            num=most, minutes=minutes))
     return None
 
 

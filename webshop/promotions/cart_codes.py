@@ -10,11 +10,12 @@ more with the buyer's email, inside the order's transaction (webshop.promotions.
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask_babel import gettext
 from sqlalchemy import func
 
 from webshop.extensions import db
 from webshop.models import GiftCard
-from webshop.money import format_money
+from webshop.i18n import money
 from webshop.promotions import codes, giftcards, holds
 from webshop.promotions.codes import PromotionError
 
@@ -47,25 +48,27 @@ def apply_code(cart, text, lines, email=None):
     Returns the message to show; raises PromotionError (nothing written) if it cannot."""
     typed = (text or "").strip()
     if not typed:
-        raise PromotionError("Enter a discount code or a gift card code.", "code")
+        raise PromotionError(gettext("Enter a discount code or a gift card code."), "code")
     if len(typed) > 60:
-        raise PromotionError("That is not a code we issue.", "code")
+        raise PromotionError(gettext("That is not a code we issue."), "code")
     if cart is None or not lines:
-        raise PromotionError("Add something to your cart before entering a code.", "code")
+        raise PromotionError(gettext("Add something to your cart before entering a code."),
+                             "code")
     card = giftcards.find(typed)
     if card is not None:
         giftcards.usable(card, lines[0].currency)
         cart.gift_card_code = card.code
-        message = (f"Gift card ending {card.code[-4:]} added: "
-                   f"{format_money(card.balance, card.currency)} available.")
+        message = gettext("Gift card ending %(last4)s added: %(balance)s available.",
+                          last4=card.code[-4:], balance=money(card.balance, card.currency))
     else:
         code = codes.find(typed)
         if code is None:
-            raise PromotionError(f"We do not know the code “{typed}”. Check it and try again.",
-                                 "code")
+            raise PromotionError(
+                gettext("We do not know the code “%(code)s”. Check it and try again.",
+                        code=typed), "code")
         codes.check(code, lines, email=email)
         cart.discount_code = code.code
-        message = f"Code {code.code} applied."
+        message = gettext("Code %(code)s applied.", code=code.code)
     cart.updated_at = func.now()
     db.session.commit()
     return message
@@ -75,14 +78,14 @@ def remove_code(cart, kind):
     """Take the discount code (kind "discount") or the gift card ("gift_card") off the
     cart. Commits once."""
     if kind not in ("discount", "gift_card"):
-        raise PromotionError("Choose the code to remove.")
+        raise PromotionError(gettext("Choose the code to remove."))
     if cart is not None:
         if kind == "discount":
             cart.discount_code = None
         else:
             cart.gift_card_code = None
         db.session.commit()
-    return "Gift card removed." if kind == "gift_card" else "Code removed."
+    return gettext("Gift card removed.") if kind == "gift_card" else gettext("Code removed.")
 
 
 def applied(cart, lines, email=None):
@@ -98,7 +101,8 @@ def applied(cart, lines, email=None):
         code = codes.find(cart.discount_code)
         try:
             if code is None:
-                raise PromotionError(f"The code {cart.discount_code} is no longer valid.")
+                raise PromotionError(gettext("The code %(code)s is no longer valid.",
+                                             code=cart.discount_code))
             result.discount = codes.check(code, lines, email=email)
             result.code = code
         except PromotionError as error:
@@ -107,7 +111,7 @@ def applied(cart, lines, email=None):
         card = giftcards.find(cart.gift_card_code)
         try:
             if card is None:
-                raise PromotionError("That gift card is no longer valid.")
+                raise PromotionError(gettext("That gift card is no longer valid."))
             result.card_balance = giftcards.usable(card, lines[0].currency)
             result.card = card
         except PromotionError as error:

@@ -16,11 +16,13 @@ lines: the pricing pipeline zeroes the shipping.
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from webshop.extensions import db
 from webshop.models import DiscountCode, DiscountRedemption, Product, utcnow
 from webshop.models.base import as_utc
+from webshop.i18n import format_date, money
 from webshop.money import format_money
 from webshop.validation import ValidationError
 
@@ -72,26 +74,30 @@ def check(code, lines, email=None, now=None):
     now = now or utcnow()
     name = code.code
     if not code.active:
-        raise PromotionError(f"The code {name} is no longer valid.", "code")
+        raise PromotionError(gettext("The code %(code)s is no longer valid.", code=name), "code")
     if code.starts_at and as_utc(code.starts_at) > now:
-        raise PromotionError(f"The code {name} is valid from {as_utc(code.starts_at):%d %B %Y}.",
-                             "code")
+        raise PromotionError(gettext("The code %(code)s is valid from %(date)s.", code=name,
+                                     date=format_date(as_utc(code.starts_at), "long")), "code")
     if code.ends_at and as_utc(code.ends_at) <= now:
-        raise PromotionError(f"The code {name} expired on {as_utc(code.ends_at):%d %B %Y}.", "code")
+        raise PromotionError(gettext("The code %(code)s expired on %(date)s.", code=name,
+                                     date=format_date(as_utc(code.ends_at), "long")), "code")
     if code.max_uses is not None and code.uses >= code.max_uses:
-        raise PromotionError(f"The code {name} has been used up.", "code")
+        raise PromotionError(gettext("The code %(code)s has been used up.", code=name), "code")
     subtotal = sum(line.line_total for line in lines)
     if subtotal < code.min_spend:
         currency = lines[0].currency if lines else code.currency
-        raise PromotionError(
-            f"The code {name} needs a minimum spend of {format_money(code.min_spend, currency)}; "
-            f"your cart comes to {format_money(subtotal, currency)}.", "code")
+        raise PromotionError(gettext(
+            "The code %(code)s needs a minimum spend of %(minimum)s; your cart comes to "
+            "%(subtotal)s.", code=name, minimum=money(code.min_spend, currency),
+            subtotal=money(subtotal, currency)), "code")
     eligible = eligible_lines(code, lines)
     if not eligible:
-        raise PromotionError(f"The code {name} does not apply to anything in your cart.", "code")
+        raise PromotionError(gettext("The code %(code)s does not apply to anything in your cart.",
+                                     code=name), "code")
     if email and code.max_uses_per_customer is not None:
         if uses_by(code.id, email) >= code.max_uses_per_customer:
-            raise PromotionError(f"You have already used the code {name}.", "code")
+            raise PromotionError(gettext("You have already used the code %(code)s.", code=name),
+                                 "code")
     if code.kind == "free_shipping":
         return Discount(name, {}, True)
     base = sum(line.line_total for line in eligible)

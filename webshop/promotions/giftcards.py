@@ -9,6 +9,7 @@ of a card, whatever the database.
 """
 import secrets
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from webshop import events
@@ -55,11 +56,14 @@ def usable(card, currency):
     """The card's balance for an order in `currency`; PromotionError if it cannot pay."""
     shown = grouped(card.code)[-4:]
     if not card.active:
-        raise PromotionError(f"The gift card ending {shown} has been deactivated.", "code")
+        raise PromotionError(gettext("The gift card ending %(last4)s has been deactivated.",
+                                     last4=shown), "code")
     if card.currency != currency:
-        raise PromotionError(f"The gift card ending {shown} is in {card.currency}.", "code")
+        raise PromotionError(gettext("The gift card ending %(last4)s is in %(currency)s.",
+                                     last4=shown, currency=card.currency), "code")
     if card.balance <= 0:
-        raise PromotionError(f"The gift card ending {shown} has no balance left.", "code")
+        raise PromotionError(gettext("The gift card ending %(last4)s has no balance left.",
+                                     last4=shown), "code")
     return card.balance
 
 
@@ -91,8 +95,9 @@ def debit(card_id, amount, order_id, actor=None):
         .values(balance=GiftCard.balance - amount).execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
-        raise PromotionError("Your gift card's balance changed since you added it: it no longer "
-                             "covers this order. Look at your cart again before paying.", "code")
+        raise PromotionError(gettext(
+            "Your gift card's balance changed since you added it: it no longer covers this "
+            "order. Look at your cart again before paying."), "code")
     _entry(card_id, -amount, "redeem", order_id, actor)
 
 

@@ -2,6 +2,8 @@
 about returns (the form's choices, each return's status)."""
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from webshop import events
 from webshop.extensions import db
 from webshop.models import ReturnLine, ReturnRequest
@@ -23,10 +25,11 @@ def request_return(order_id, quantities, reason, comment="", actor=None):
     """
     try:
         if reason not in REASONS:
-            raise ReturnError("Choose why you are returning the items.")
+            raise ReturnError(gettext("Choose why you are returning the items."))
         comment = (comment or "").strip()
         if len(comment) > MAX_COMMENT:
-            raise ReturnError(f"Keep the comment under {MAX_COMMENT} characters.")
+            raise ReturnError(gettext("Keep the comment under %(num)d characters.",
+                                      num=MAX_COMMENT))
         order = claim_order(order_id)
         refusal = return_refusal(order)
         if refusal:
@@ -36,14 +39,15 @@ def request_return(order_id, quantities, reason, comment="", actor=None):
         chosen = {}
         for item_id, quantity in quantities.items():
             if item_id not in left or quantity < 0:
-                raise ReturnError("Choose items of this order and quantities of 0 or more.")
+                raise ReturnError(gettext(
+                    "Choose items of this order and quantities of 0 or more."))
             if quantity > left[item_id]:
-                raise ReturnError(f"You can return at most {left[item_id]} of "
-                                  f"“{names[item_id]}”.")
+                raise ReturnError(gettext("You can return at most %(num)d of “%(name)s”.",
+                                          num=left[item_id], name=names[item_id]))
             if quantity:
                 chosen[item_id] = quantity
         if not chosen:
-            raise ReturnError("Choose at least one item and how many of it to return.")
+            raise ReturnError(gettext("Choose at least one item and how many of it to return."))
     except (ReturnError, LookupError):
         db.session.rollback()
         raise
@@ -95,7 +99,7 @@ def order_returns_view(order):
     left = returnable_quantities(order, returns)
     refusal = return_refusal(order)
     if refusal is None and not any(left.values()):
-        refusal = "Every item of this order is already in a return."
+        refusal = gettext("Every item of this order is already in a return.")
     choices = [(item, left[item.id]) for item in order.items if left.get(item.id)]
     return OrderReturns([view(r, order) for r in returns], refusal, choices, window_end(order),
                         REASONS)
@@ -107,5 +111,5 @@ def view(request, order):
     lines = [ReturnLineView(items[line.order_item_id].product_name, line.quantity,
                             line.restocked) for line in request.lines]
     amount = sum(items[line.order_item_id].unit_price * line.quantity for line in request.lines)
-    return ReturnView(request, LABELS[request.status], REASONS.get(request.reason, request.reason),
-                      lines, amount)
+    reason = gettext(REASONS[request.reason]) if request.reason in REASONS else request.reason
+    return ReturnView(request, gettext(LABELS[request.status]), reason, lines, amount)

@@ -12,23 +12,25 @@ email in the same unit of work.
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webshop import events
 from webshop.extensions import db
+from webshop.i18n import _N, format_date
 from webshop.models import Order, ReturnRequest, utcnow
 from webshop.models.audit import record
 from webshop.models.base import as_utc
 
-REASONS = {
-    "damaged": "Arrived damaged or faulty",
-    "wrong_item": "Wrong item sent",
-    "not_as_described": "Not as described",
-    "does_not_fit": "Does not fit",
-    "changed_mind": "No longer wanted",
-    "other": "Other",
+REASONS = {  # msgids: shoppers read them translated (requests.view, the order page)
+    "damaged": _N("Arrived damaged or faulty"),
+    "wrong_item": _N("Wrong item sent"),
+    "not_as_described": _N("Not as described"),
+    "does_not_fit": _N("Does not fit"),
+    "changed_mind": _N("No longer wanted"),
+    "other": _N("Other"),
 }
 TRANSITIONS = {
     "requested": {"approved", "refused"},
@@ -41,8 +43,8 @@ TRANSITIONS = {
 TIMESTAMPS = {"approved": "decided_at", "refused": "decided_at", "received": "received_at",
               "refunded": "refunded_at", "closed": "closed_at"}
 # What shoppers and staff read for each status.
-LABELS = {"requested": "Requested", "approved": "Approved", "refused": "Refused",
-          "received": "Received", "refunded": "Refunded", "closed": "Closed"}
+LABELS = {"requested": _N("Requested"), "approved": _N("Approved"), "refused": _N("Refused"),
+          "received": _N("Received"), "refunded": _N("Refunded"), "closed": _N("Closed")}
 # Statuses whose units are taken: a refused request gives its units back.
 TAKING = ("requested", "approved", "received", "refunded", "closed")
 RETURNABLE_STATUSES = ("dispatched", "delivered")
@@ -73,16 +75,19 @@ def return_refusal(order, now=None):
     """Why no return can be asked for this order now (a message), or None."""
     if order.status not in RETURNABLE_STATUSES or window_start(order) is None:
         if order.status == "refunded":
-            return f"Order {order.number} is refunded; there is nothing left to return."
+            return gettext("Order %(number)s is refunded; there is nothing left to return.",
+                           number=order.number)
         if order.status in ("pending", "cancelled"):
-            return f"Order {order.number} was never sent, so there is nothing to return."
-        return (f"Order {order.number} has not been dispatched yet; you can ask for a return "
-                "once it is on its way.")
+            return gettext("Order %(number)s was never sent, so there is nothing to return.",
+                           number=order.number)
+        return gettext("Order %(number)s has not been dispatched yet; you can ask for a "
+                       "return once it is on its way.", number=order.number)
     end = window_end(order)
     if (now or utcnow()) > end:
         days = current_app.config["RETURN_WINDOW_DAYS"]
-        return (f"The {days}-day return window for order {order.number} ended on "
-                f"{end:%d %B %Y}; returns can no longer be asked for.")
+        return gettext("The %(days)d-day return window for order %(number)s ended on "
+                       "%(date)s; returns can no longer be asked for.", days=days,
+                       number=order.number, date=format_date(end, "long"))
     return None
 
 

@@ -7,6 +7,7 @@ every form also works with JavaScript off.
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webshop import accounts
@@ -58,9 +59,9 @@ def cart_add():
     try:
         variant_id = request.form.get("variant_id", "")
         if not (variant_id.isascii() and variant_id.strip().isdigit()):
-            raise carts.CartError("Please choose an option.")
+            raise carts.CartError(_("Please choose an option."))
         if whole_number(variant_id, minimum=1) is None:  # no variant has such an id
-            raise carts.CartError("That product is no longer available.")
+            raise carts.CartError(_("That product is no longer available."))
         quantity = carts.parse_quantity(request.form.get("quantity", "1"))
         variant_id, refused = variant_choice.posted_choice(whole_number(variant_id), request.form)
         if refused:
@@ -73,7 +74,7 @@ def cart_add():
     cart_session.remember_count(carts.item_count(cart))
     if htmx:
         return render_template("shop/_added.html", error=None)
-    return _done(message="Added to your cart.")
+    return _done(message=_("Added to your cart."))
 
 
 @bp.post("/cart/items/<int:item_id>")
@@ -83,7 +84,7 @@ def cart_update(item_id):
         carts.set_quantity(cart_session.current_cart(), item_id, quantity)
     except carts.CartError as error:
         return _cart_view(422, error=str(error)) if htmx else _done(error=str(error))
-    message = "Cart updated." if quantity else "Item removed."
+    message = _("Cart updated.") if quantity else _("Item removed.")
     return _cart_view(message=message) if htmx else _done(message=message)
 
 
@@ -93,13 +94,15 @@ def cart_remove(item_id):
         carts.remove_item(cart_session.current_cart(), item_id)
     except carts.CartError as error:
         return _cart_view(422, error=str(error)) if htmx else _done(error=str(error))
-    return _cart_view(message="Item removed.") if htmx else _done(message="Item removed.")
+    message = _("Item removed.")
+    return _cart_view(message=message) if htmx else _done(message=message)
 
 
 @bp.post("/cart/empty")
 def cart_empty():
     carts.empty(cart_session.current_cart())
-    return _cart_view(message="Your cart is empty now.") if htmx else _done(message="Your cart is empty now.")
+    message = _("Your cart is empty now.")
+    return _cart_view(message=message) if htmx else _done(message=message)
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -140,7 +143,7 @@ def checkout():
             cart_session.remember_count(0)
             return _to_payment(order)
     if not lines and not form.form_errors:
-        return _done(error="Your cart is empty.")
+        return _done(error=_("Your cart is empty."))
     totals, applied = _priced(cart, lines, form.country.data, form.shipping_method.data)
     _offer(form, totals)
     status = 422 if form.errors or form.form_errors else 200
@@ -202,7 +205,7 @@ def _to_payment(order):
                          token=orders.access_token(order), _external=True)
     order_page = order_url(order)
     if order.status == "paid":  # a gift card paid it all: nothing to pay at Stripe
-        flash("Thank you: your gift card paid for the whole order.", "success")
+        flash(_("Thank you: your gift card paid for the whole order."), "success")
         return redirect(order_page, 303)
     try:
         url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url)
@@ -224,7 +227,7 @@ def order_pay(number):
 def _viewed_order(number, token):
     order = orders.order_for_viewer(number, token, current_user)
     if order is None:
-        abort(404, description="We could not find that order.")
+        abort(404, description=_("We could not find that order."))
     return order
 
 
@@ -247,12 +250,12 @@ def checkout_cancel(number):
         try:
             orders.return_to_cart(order.id, **cart_session.owner())
         except orders.PaymentError:
-            flash("We could not reach the payment provider; please try again.", "error")
+            flash(_("We could not reach the payment provider; please try again."), "error")
             return redirect(order_url(order), 303)
         except orders.OrderError:
             return redirect(order_url(order), 303)  # paid meanwhile: show it
         _refresh_badge()
-        flash("Payment cancelled. Your cart is as you left it.", "success")
+        flash(_("Payment cancelled. Your cart is as you left it."), "success")
     return redirect(url_for("shop.cart"), 303)
 
 

@@ -8,6 +8,7 @@ token in its URL is its only authority, and all it can do is stop reminders to t
 address that token names.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webshop import cart as carts
@@ -40,10 +41,10 @@ def cart_restore(token):
     cart, short = carts.restore_lines(items, **cart_session.owner())
     cart_session.remember_count(carts.item_count(cart))
     if short:
-        flash("Your cart is back. Some items are sold out or no longer available, so "
-              "not all of them could be put back.", "error")
+        flash(_("Your cart is back. Some items are sold out or no longer available, so "
+                "not all of them could be put back."), "error")
     else:
-        flash("Your cart is back as you left it.", "success")
+        flash(_("Your cart is back as you left it."), "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -95,13 +96,13 @@ def checkout_reminder():
     without JavaScript together with the checkout form (shop.checkout)."""
     form = ReminderConsentForm()
     if current_user.is_authenticated:
-        message = "Your reminders follow your account's setting."
+        message = _("Your reminders follow your account's setting.")
     elif not remember_consent(cart_session.current_cart(), form):
-        message = "Enter your email above to get a reminder."
+        message = _("Enter your email above to get a reminder.")
     elif form.remind_me.data:
-        message = "We will email you a reminder if you don't finish."
+        message = _("We will email you a reminder if you don't finish.")
     else:
-        message = "No reminder will be sent."
+        message = _("No reminder will be sent.")
     if htmx:
         return render_template("shop/_reminder_consent.html", message=message)
     flash(message, "success")

@@ -7,6 +7,7 @@ from the admin. The return form is a plain form: it answers with a redirect (303
 flash, or the order page again with the message (422).
 """
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webshop import invoices, orders, returns
@@ -30,7 +31,7 @@ def order_page_extras(order):
 def _order(number, token):
     order = orders.order_for_viewer(number, token, current_user)
     if order is None:
-        abort(404, description="We could not find that order.")
+        abort(404, description=_("We could not find that order."))
     return order
 
 
@@ -49,26 +50,27 @@ def order_return(number):
             if raw:
                 quantity = whole_number(raw, maximum=MAX_UNITS)
                 if quantity is None:
-                    raise returns.ReturnError("Quantities to return are whole numbers, 0 or more.")
+                    raise returns.ReturnError(
+                        _("Quantities to return are whole numbers, 0 or more."))
                 quantities[item.id] = quantity
         returns.request_return(order.id, quantities, request.form.get("reason") or "",
                                request.form.get("comment") or "",
                                actor=current_user if current_user.is_authenticated else None)
     except LookupError:
-        abort(404, description="We could not find that order.")
+        abort(404, description=_("We could not find that order."))
     except returns.ReturnError as error:
         order = _order(number, token)
         return render_template("shop/order.html", order=order, return_error=str(error),
                                poll_url=_order_page(number, token),
                                **order_page_extras(order)), 422
-    flash("Your return request is sent. We will email you when it is approved.", "success")
+    flash(_("Your return request is sent. We will email you when it is approved."), "success")
     return redirect(_order_page(number, token), 303)
 
 
 def _document_order(number):
     order = invoices.order_for_documents(number, request.args.get("token"), current_user)
     if order is None:
-        abort(404, description="We could not find that order.")
+        abort(404, description=_("We could not find that order."))
     return order
 
 
@@ -77,7 +79,8 @@ def order_invoice(number):
     order = _document_order(number)
     invoice = invoices.invoice_of(order)
     if invoice is None:
-        abort(404, description=f"Order {order.number} is not paid yet, so it has no invoice.")
+        abort(404, description=_("Order %(number)s is not paid yet, so it has no invoice.",
+                                 number=order.number))
     return render_template("documents/invoice.html", document=invoice, order=order,
                            seller=invoices.seller_of(invoice), percent=invoices.percent)
 
@@ -89,6 +92,6 @@ def order_credit_note(number, refund_id):
     order = _document_order(number)
     note = invoices.credit_note_of(order, refund_id)
     if note is None:
-        abort(404, description="This order has no such credit note.")
+        abort(404, description=_("This order has no such credit note."))
     return render_template("documents/credit_note.html", document=note, order=order,
                            seller=invoices.seller_of(note), percent=invoices.percent)

@@ -1,5 +1,6 @@
 """Error pages: every failure a shopper can meet gets a page, never a stack trace."""
 from flask import current_app, g, has_request_context, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
     DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError,
@@ -8,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from webshop.extensions import db
+from webshop.i18n import _N
 
 # The database is down, restarting or unreachable, dropped the connection mid-request,
 # or (SQLite) stayed locked; PoolTimeout: every pooled connection is busy. Each request
@@ -15,8 +17,12 @@ from webshop.extensions import db
 # Retry-After (browsers show the page, Stripe delivers its webhook again later).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 RETRY_AFTER_SECONDS = 10
-UNAVAILABLE_MESSAGE = ("The shop cannot reach its database just now. "
-                       "Please try again in a moment.")
+UNAVAILABLE_MESSAGE = _N("The shop cannot reach its database just now. "
+                         "Please try again in a moment.")
+# Titles of the error pages shoppers meet (errors/error.html translates error.name).
+TITLES = (_N("Bad Request"), _N("Forbidden"), _N("Method Not Allowed"), _N("Gone"),
+          _N("Request Entity Too Large"), _N("Unprocessable Entity"), _N("Too Many Requests"),
+          _N("Service Unavailable"))
 
 
 def init_app(app):
@@ -26,7 +32,7 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        error.description = "Your session expired or the form was stale. Please try again."
+        error.description = gettext("Your session expired or the form was stale. Please try again.")
         return _render(error), 400
 
     for exception in DATABASE_UNAVAILABLE:

@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import render_template
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -40,25 +41,29 @@ def show_error(form, error):
 
 
 class AddressForm(FlaskForm):
-    """A shipping address: the saved one in the account, and checkout's (which extends it)."""
+    """A shipping address: the saved one in the account, and checkout's (which extends it).
+    Labels and messages are lazy: read in the language of the request showing the form."""
 
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
-    line2 = StringField("Apartment, suite, etc. (optional)", validators=[Optional(), Length(max=200)])
-    postal_code = StringField("Postal code", validators=[
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    line1 = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
+    line2 = StringField(_l("Apartment, suite, etc. (optional)"),
+                        validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[
         DataRequired(), Length(max=20),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]*$", message="Use letters, digits, spaces or dashes."),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+               message=_l("Use letters, digits, spaces or dashes.")),
     ])
-    city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    region = StringField("Region (optional)", validators=[Optional(), Length(max=100)])
-    country = SelectField("Country", validators=[DataRequired()],
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    region = StringField(_l("Region (optional)"), validators=[Optional(), Length(max=100)])
+    country = SelectField(_l("Country"), validators=[DataRequired()],
                           validate_choice=True)
-    phone = StringField("Phone (optional, for the courier)", validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone (optional, for the courier)"),
+                        validators=[Optional(), Length(max=40)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the countries some shipping zone covers can be chosen.
-        self.country.choices = [("", "Choose a country")] + pricing.shipping_countries()
+        self.country.choices = [("", gettext("Choose a country"))] + pricing.shipping_countries()
 
     def fill_address(self, address):
         """Pre-fill the fields from a saved address (anything with the address fields)."""
