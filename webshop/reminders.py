@@ -9,6 +9,14 @@ may get another only after a further full delay. Never to an address on the
 unsubscribe list, never when that shopper (the account, or that address) placed an
 order since the cart last changed, never for a cart of which nothing can be bought.
 
+Left at the payment page: placing an order empties the cart (orders.placement), and the
+order holds the lines. When every order the shopper placed since the cart last changed
+ended unpaid (cancelled: the payment page expired or its reservation ran out; never
+paid, no payment flagged for staff) and the last of them was placed a full delay ago,
+the reminder lists that last order's lines (`abandoned_items`), and its restore link
+puts them back. An order paid, still awaiting payment or placed less than a delay ago
+holds the reminder back as before.
+
 How: the worker's periodic `sweep` picks due carts (a batch at a time) and claims each
 with a compare-and-set on the cart's reminder count, so two sweeps at once remind a
 cart once; the claim, its audit entry and the email's outbox message
@@ -32,7 +40,8 @@ from webshop import cart as carts
 from webshop import events
 from webshop.extensions import db
 from webshop.models import (
-    Cart, CartItem, Order, Product, ProductVariant, ReminderUnsubscribe, User, utcnow,
+    Cart, CartItem, Order, OrderItem, Product, ProductVariant, ReminderUnsubscribe, User,
+    utcnow,
 )
 from webshop.models.audit import record
 from webshop.models.users import normalize_email
@@ -103,24 +112,49 @@ def _recipient():
     return func.coalesce(User.email, Cart.remind_email)
 
 
-def _eligible():
+def _orders_since_change():
+    """The conditions of an order placed by the cart's shopper (its account, or the
+    address a reminder would go to) since the cart last changed."""
+    return [Order.created_at >= Cart.updated_at,
+            or_(func.lower(Order.email) == _recipient(),
+                Cart.user_id.is_not(None) & (Order.user_id == Cart.user_id))]
+
+
+def _unpaid_and_over():
+    """An order that ended without a payment: cancelled (its payment page expired, its
+    reservation ran out, or staff cancelled it), never paid, no late payment flagged."""
+    return (Order.status == "cancelled") & Order.paid_at.is_(None) & \
+        Order.needs_attention.is_(False)
+
+
+def _sellable(variant_id):
+    """A variant id column's variant still for sale (active product, in stock)."""
+    return select(ProductVariant.id).join(
+        Product, Product.id == ProductVariant.product_id).where(
+        ProductVariant.id == variant_id, Product.active.is_(True), ProductVariant.stock > 0
+    ).exists()
+
+
+def _eligible(now=None):
     """Who may be reminded, whenever: an active account or a guest who consented, not
-    unsubscribed, no order since the cart last changed, something in it still for sale."""
+    unsubscribed, no order since the cart last changed (but orders left unpaid at the
+    payment page, a full delay ago), something in the cart (or, when it holds nothing,
+    in the last order left unpaid) still for sale."""
+    now = now or utcnow()
     recipient = _recipient()
     ordered = exists().where(
-        Order.created_at >= Cart.updated_at,
-        or_(func.lower(Order.email) == recipient,
-            Cart.user_id.is_not(None) & (Order.user_id == Cart.user_id)))
-    for_sale = select(CartItem.id).join(
-        ProductVariant, ProductVariant.id == CartItem.variant_id).join(
-        Product, Product.id == ProductVariant.product_id).where(
-        CartItem.cart_id == Cart.id, Product.active.is_(True), ProductVariant.stock > 0
+        *_orders_since_change(),
+        or_(~_unpaid_and_over(), Order.created_at > now - (delay() or timedelta(0))))
+    in_cart = select(CartItem.id).where(
+        CartItem.cart_id == Cart.id, _sellable(CartItem.variant_id)).exists()
+    left_at_payment = select(OrderItem.id).join(Order, Order.id == OrderItem.order_id).where(
+        *_orders_since_change(), _unpaid_and_over(), _sellable(OrderItem.variant_id)
     ).exists()
     return [
         or_(User.active.is_(True), Cart.user_id.is_(None) & Cart.remind_email.is_not(None)),
         ~exists().where(ReminderUnsubscribe.email == recipient),
         ~ordered,
-        for_sale,
+        or_(in_cart, left_at_payment),
     ]
 
 
@@ -145,7 +179,7 @@ def due_carts(now=None, limit=BATCH):
         return []
     now = now or utcnow()
     rows = db.session.execute(
-        _carts_with_recipient().where(*_due(now), *_eligible())
+        _carts_with_recipient().where(*_due(now), *_eligible(now))
         .order_by(Cart.updated_at, Cart.id).limit(limit)).all()
     return [(row.id, row.reminders_sent) for row in rows]
 
@@ -185,6 +219,8 @@ class ReminderEmail:
     restore_token: str
     unsubscribe_token: str
     restore_days: int
+    # The lines are those of an order left unpaid at the payment page, not the cart's.
+    left_at_payment: bool = False
 
     @property
     def currency(self):
@@ -196,9 +232,10 @@ class ReminderEmail:
 
 
 def reminder_email(cart_id, number):
-    """What reminder `number` of the cart says, from the cart as it is now; None when it
-    should no longer go out (the cart changed or was reminded again since the claim,
-    the address unsubscribed, the shopper ordered, nothing left to buy)."""
+    """What reminder `number` of the cart says, from the cart as it is now (or, for an
+    empty cart, from the last order its shopper left unpaid at the payment page); None
+    when it should no longer go out (the cart changed or was reminded again since the
+    claim, the address unsubscribed, the shopper ordered, nothing left to buy)."""
     row = db.session.execute(
         _carts_with_recipient().where(Cart.id == cart_id, Cart.reminders_sent == number,
                                       *_eligible())).first()
@@ -206,13 +243,29 @@ def reminder_email(cart_id, number):
         return None
     lines = [line for line in carts.lines(db.session.get(Cart, cart_id))
              if line.active and line.stock > 0]
+    left_at_payment = not lines
+    if left_at_payment:
+        lines = [line for line in preview(abandoned_items(cart_id)) if line.available]
     if not lines:
         return None
     return ReminderEmail(
         email=row.email, lines=lines,
         restore_token=restore_token([(line.variant_id, line.quantity) for line in lines]),
         unsubscribe_token=unsubscribe_token(row.email),
-        restore_days=current_app.config["CART_REMINDER_LINK_DAYS"])
+        restore_days=current_app.config["CART_REMINDER_LINK_DAYS"],
+        left_at_payment=left_at_payment)
+
+
+def abandoned_items(cart_id):
+    """The (variant id, quantity) pairs of the last order the cart's shopper placed since
+    the cart last changed and left unpaid; [] if there is none. One query."""
+    last = (select(Order.id).select_from(Cart).outerjoin(User, User.id == Cart.user_id)
+            .where(Cart.id == cart_id, *_orders_since_change(), _unpaid_and_over())
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(1).scalar_subquery())
+    return [tuple(row) for row in db.session.execute(
+        select(OrderItem.variant_id, OrderItem.quantity)
+        .where(OrderItem.order_id == last, OrderItem.variant_id.is_not(None))
+        .order_by(OrderItem.id))]
 
 
 # --- the links -----------------------------------------------------------------------------
@@ -283,8 +336,31 @@ def preview(items):
 
 @dataclass(frozen=True)
 class RestoreLine:
+    """A line a restore link names, at today's price; it reads like a cart line too
+    (the reminder email lists these for an order left at the payment page)."""
+
     variant: object
     product: object
     quantity: int
     available: bool
+
+    @property
+    def variant_id(self):
+        return self.variant.id
+
+    @property
+    def product_name(self):
+        return self.product.name
+
+    @property
+    def label(self):
+        return self.variant.label
+
+    @property
+    def currency(self):
+        return self.variant.currency
+
+    @property
+    def line_total(self):
+        return self.variant.price * self.quantity
 
