@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, make_product, make_user
 from tests.fault_helpers import (
-    Answers, Shopper, adjust_stock, assert_invariants, gunicorn_gthread, log_in_staff,
+    Answers, Shopper, adjust_stock, gunicorn_gthread, log_in_staff,
 )
+from tests.invariants import assert_invariants
 from tests.helpers import stock_of
 from tests.sandbox_helpers import AppProcess
 from webshop.models import AuditLog, Order

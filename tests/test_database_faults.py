@@ -8,7 +8,7 @@ application_name, so only they are terminated. PostgreSQL itself is never stoppe
 
 After each fault the shop must have recovered by itself (same processes, no restart),
 answered 503 with Retry-After and its outage page while it could not reach the database
-(never a 500, never a traceback), and kept every promise (fault_helpers.assert_invariants).
+(never a 500, never a traceback), and kept every promise (invariants.assert_invariants).
 """
 import re
 import threading
@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from tests.conftest import free_port
 from tests.factories import PASSWORD, make_product, make_user
 from tests.fault_helpers import (
-    Answers, Shopper, TcpProxy, assert_invariants, backends, gunicorn_gthread,
-    payments_settled, postgres_port, terminate_backends, via_proxy, wait_for_confirmations,
+    Answers, Shopper, TcpProxy, backends, gunicorn_gthread, postgres_port,
+    terminate_backends, via_proxy,
 )
+from tests.invariants import assert_invariants, payments_settled, wait_for_confirmations
 from tests.helpers import fresh, wait_until
 from tests.sandbox_helpers import AppProcess, new_browser, order_paying_at
 from webshop.models import Order
