@@ -73,6 +73,8 @@ def test_a_shopper_who_left_the_payment_page_is_reminded_of_the_order_once_it_ex
     assert message["To"] == "ada@example.com"
     text = message.get_body(("plain",)).get_content()
     assert "2 x Blue Mug" in text and "1 x Teapot" in text and "€55.00" in text
+    assert "You did not finish paying for your order at Webshop" in text
+    assert "still holds" not in text  # the cart is empty: the order held them
     assert reminders.reminder_email(cart.id, 1).left_at_payment
 
     visitor = app.test_client()  # the link, in a browser that has never been here
