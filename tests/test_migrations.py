@@ -1,7 +1,7 @@
 """Migrations build the schema the models describe, on PostgreSQL and on SQLite."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import pytest
@@ -51,6 +51,33 @@ def test_a_new_database_can_sell_at_once_with_the_default_vat_rates_and_zones(sq
         result = runner.invoke(args=["seed-pricing"])
         assert result.exit_code == 0, result.output
         assert state() == (rates, zones)
+        _db.engine.dispose()
+
+
+def test_display_currencies_migrate_up_and_down(sqlite_app):
+    """0016 adds the display_currencies table (rates as exact integers, never 0 or less)
+    and takes it away again."""
+    runner = sqlite_app.test_cli_runner()
+
+    def migrate(*args):
+        result = runner.invoke(args=["db", *args])
+        assert result.exit_code == 0, result.output
+        with sqlite_app.app_context():
+            found = inspect(_db.engine).get_table_names()
+            _db.engine.dispose()
+        return "display_currencies" in found
+
+    assert migrate("upgrade")
+    assert not migrate("downgrade", "0015")
+    assert migrate("upgrade")
+    with sqlite_app.app_context():
+        _db.session.execute(text("INSERT INTO display_currencies (code, rate_e8, updated_at) "
+                                 "VALUES ('GBP', 86000000, CURRENT_TIMESTAMP)"))
+        assert _db.session.scalar(text("SELECT active FROM display_currencies")) in (1, True)
+        with pytest.raises(IntegrityError):
+            _db.session.execute(text("INSERT INTO display_currencies (code, rate_e8, updated_at)"
+                                     " VALUES ('USD', 0, CURRENT_TIMESTAMP)"))
+        _db.session.rollback()
         _db.engine.dispose()
 
 

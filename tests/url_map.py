@@ -18,7 +18,7 @@ from webshop.models import (
 )
 from webshop.models import ReturnLine, ReturnRequest, utcnow
 from webshop.models import ShippingMethod, ShippingZone, TaxRate
-from webshop.models import Review
+from webshop.models import DisplayCurrency, Review
 
 # Stripe's API as the sandbox serves it: it stands in for stripe.com (its own bearer-key
 # authentication, JSON errors, no cookies), so the shop's rules for pages do not apply.
@@ -106,7 +106,7 @@ def make_objects(db):
     code = DiscountCode(code="OBJECTS10", kind="percent", value=10, currency="EUR",
                         category_ids=[], product_ids=[])
     card = GiftCard(code="ABCDEFGHJKMNPQRS", initial_amount=1000, balance=1000, currency="EUR")
-    db.session.add_all([code, card])
+    db.session.add_all([code, card, DisplayCurrency(code="GBP", rate_e8=86_000_000)])
     db.session.flush()
     db.session.add(Review(product_id=product.id, user_id=db.session.scalar(select(User.id)),
                           rating=4, author_name="Objects", status="pending"))
@@ -123,6 +123,7 @@ def make_objects(db):
         "zone_id": db.session.scalar(select(ShippingZone.id).limit(1)),
         "method_id": db.session.scalar(select(ShippingMethod.id).limit(1)),
         "review_id": db.session.scalar(select(Review.id)),
+        "currency_id": db.session.scalar(select(DisplayCurrency.id)),
     }
 
 

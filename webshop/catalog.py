@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import bindparam, func, literal_column, select, union_all
+from sqlalchemy import String, bindparam, cast, func, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
@@ -22,7 +22,7 @@ from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
 from webshop import events
 from webshop.extensions import db
 from webshop.pagination import Page, PageOutOfRange, check_page  # noqa: F401  (re-exported)
-from webshop.models import Category, Product, ProductImage, ProductVariant
+from webshop.models import Category, DisplayCurrency, Product, ProductImage, ProductVariant
 from webshop.models.pages import Page as PolicyPage
 from webshop.search import search_filter, search_terms  # noqa: F401  (re-exported)
 
@@ -249,7 +249,9 @@ def categories():
 def navigation():
     """What every storefront page links to: {"categories": [{id, slug, name,
     description}], "pages": [{slug, title}] (the published policy pages, for the
-    footer)}, in display order. One query on a cache miss, so the footer costs none."""
+    footer), "currencies": {code: rate_e8} (the active display currencies, for the
+    switcher and the conversions: webshop.pricing.currencies)}, in display order. One
+    query on a cache miss, so the footer costs none."""
     def load():
         kind = literal_column("'category'").label("kind")
         rows = db.session.execute(union_all(
@@ -258,12 +260,17 @@ def navigation():
             select(literal_column("'page'"), PolicyPage.id, PolicyPage.slug, PolicyPage.title,
                    literal_column("''"), PolicyPage.position)
             .where(PolicyPage.published.is_(True)),
+            select(literal_column("'currency'"), DisplayCurrency.id, DisplayCurrency.code,
+                   DisplayCurrency.code, cast(DisplayCurrency.rate_e8, String),
+                   literal_column("0")).where(DisplayCurrency.active.is_(True)),
         ).order_by("kind", "position", "name"))
-        found = {"categories": [], "pages": []}
+        found = {"categories": [], "pages": [], "currencies": {}}
         for row in rows:
             if row.kind == "category":
                 found["categories"].append({"id": row.id, "slug": row.slug, "name": row.name,
                                             "description": row.description})
+            elif row.kind == "currency":
+                found["currencies"][row.slug] = int(row.description)
             else:
                 found["pages"].append({"slug": row.slug, "title": row.name})
         return found

@@ -7,5 +7,6 @@ from webshop.admin import returns  # noqa: F401,E402  (returns and their steps)
 from webshop.admin import pages  # noqa: F401,E402  (the policy pages)
 from webshop.admin import reviews  # noqa: F401,E402  (review moderation)
 from webshop.admin import pricing  # noqa: F401,E402  (VAT rates and shipping zones)
+from webshop.admin import currencies  # noqa: F401,E402  (display currencies)
 
 __all__ = ["admin_only", "bp"]

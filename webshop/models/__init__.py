@@ -2,6 +2,7 @@
 from webshop.models.audit import AuditLog
 from webshop.models.base import utcnow
 from webshop.models.cart import Cart, CartItem
+from webshop.models.currencies import DisplayCurrency
 from webshop.models.invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
@@ -21,7 +22,7 @@ from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
-    "AuditLog", "Cart", "CartItem", "DiscountCode", "DiscountRedemption", "GiftCard",
+    "AuditLog", "Cart", "CartItem", "DisplayCurrency", "DiscountCode", "DiscountRedemption", "GiftCard",
     "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "ReminderUnsubscribe", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
