@@ -248,6 +248,10 @@ class Config:
     # a paid unit issues a card worth its price, emailed to the buyer.
     GIFT_CARD_SKU_PREFIX = env("GIFT_CARD_SKU_PREFIX", "GIFTCARD-").upper()
 
+    # Where product images are kept (webshop.media_store): "files" under UPLOAD_DIR
+    # (development, one box), or "database" (rows every pod sees, served under immutable
+    # URLs for the CDN to keep: a cluster; DEPLOY.md, "Product images").
+    MEDIA_STORAGE = (env("MEDIA_STORAGE", "files") or "files").strip().lower()
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # Where the static files are copied under content-hashed names, with their gzip and
     # brotli versions (webshop.web.static_files); nginx or a CDN may serve it directly.
@@ -270,7 +274,12 @@ class Config:
 
     @classmethod
     def check(cls):
-        """Refuse settings that would let anyone mark an order paid."""
+        """Refuse settings that would let anyone mark an order paid, or that name no
+        place for product images."""
+        if cls.MEDIA_STORAGE not in ("files", "database"):
+            raise RuntimeError(
+                f"MEDIA_STORAGE={cls.MEDIA_STORAGE!r} is not a place for product images: "
+                "use files (under UPLOAD_DIR) or database.")
         if env("STRIPE_SECRET_KEY") and env("STRIPE_SANDBOX") == "1":
             raise RuntimeError(
                 "STRIPE_SANDBOX=1 and STRIPE_SECRET_KEY are both set: unset STRIPE_SANDBOX to "

@@ -114,12 +114,11 @@ class Cluster:
             "@SERVERS@": servers,
             "@LISTEN@": f"127.0.0.1:{self.port}",
             "@STATIC@": self.env["STATIC_BUILD_DIR"],
-            "@MEDIA@": self.env.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads")),
         }
         text = NGINX_TEMPLATE.read_text()
         for marker, value in values.items():
             text = text.replace(marker, value)
-        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache", "media"):
             (self.run_dir / sub).mkdir(exist_ok=True)
         conf = self.run_dir / "nginx.conf"
         conf.write_text(text)
@@ -171,7 +170,9 @@ def main():
         "DATABASE_URL": os.environ.get(
             "CLUSTER_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/webshop_cluster"),
         "REDIS_URL": os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/5"),
-        "UPLOAD_DIR": str(ROOT / "instance" / "cluster-uploads"),
+        # Product images in the database, as in the cluster (DEPLOY.md "Product images"):
+        # every instance serves every picture, and nginx keeps them.
+        "MEDIA_STORAGE": "database",
         "MAIL_OUTBOX_DIR": str(ROOT / "instance" / "cluster-outbox"),
     }
     prepare(env)

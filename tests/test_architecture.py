@@ -24,7 +24,7 @@ LAYERS = {
     "webshop.i18n": FOUNDATION,
     "webshop.sitemap": DOMAIN, "webshop.pages": DOMAIN,
     "webshop.metrics": FOUNDATION,
-    "webshop.models": MODELS, "webshop.outbox": MODELS,
+    "webshop.models": MODELS, "webshop.outbox": MODELS, "webshop.media_store": MODELS,
     "webshop.catalog": DOMAIN, "webshop.catalog_cache": DOMAIN,
     "webshop.variant_choice": DOMAIN,
     "webshop.search": DOMAIN,

@@ -2,6 +2,7 @@
 instances. A shopper's login and cart work whichever instance answers; one instance is
 killed mid-traffic and no GET fails and no order is lost or doubled."""
 import importlib.util
+import io
 import re
 import threading
 
@@ -9,9 +10,11 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from tests.catalogue_helpers import png_bytes
 from tests.conftest import REDIS_TEST_URL, ROOT
 from tests.factories import PASSWORD, make_product, make_user
 from tests.helpers import CHECKOUT, wait_until
+from webshop import merchandising
 from webshop.models import Order
 
 _spec = importlib.util.spec_from_file_location("cluster", ROOT / "scripts" / "cluster.py")
@@ -27,6 +30,7 @@ def cluster(app, database_url, tmp_path):
         "DATABASE_URL": database_url, "REDIS_URL": REDIS_TEST_URL,
         "UPLOAD_DIR": str(tmp_path / "uploads"), "MAIL_OUTBOX_DIR": str(tmp_path / "mail"),
         "STRIPE_WEBHOOK_SECRET": app.config["STRIPE_WEBHOOK_SECRET"],
+        "MEDIA_STORAGE": "database",  # as `make cluster` and the Kubernetes manifests
     }, web=2, workers=0, run_dir=tmp_path / "run", access_log=True).start()
     yield running
     running.stop()
@@ -112,3 +116,27 @@ def test_nginx_micro_caches_anonymous_pages_and_never_a_session(cluster, db):
         assert 'class="badge-count">2<' in mine.text and "private" in mine.headers["Cache-Control"]
     shared = requests.get(url, timeout=10)
     assert shared.headers["X-Cache-Status"] == "HIT" and 'class="badge-count">0<' in shared.text
+
+
+def test_a_picture_in_the_database_is_served_by_every_instance_and_kept_by_nginx(
+        cluster, db, settings):
+    mug = make_product("Mug", price=1250, stock=50)
+    settings(MEDIA_STORAGE="database")
+    staff = make_user("staff@example.com", role="staff")
+    image = merchandising.add_image(mug.id, io.BytesIO(png_bytes()), staff)
+    url = f"{cluster.url}/media/{image.filename}"
+
+    # Straight from each instance (no shared disk: the picture is in the database)...
+    for port in cluster.web_ports:
+        direct = requests.get(f"http://127.0.0.1:{port}/media/{image.filename}", timeout=10)
+        assert direct.status_code == 200 and direct.content[:4] == b"RIFF"
+    # ...and through nginx, asked once: then kept, for visitors with a session too.
+    first = requests.get(url, timeout=10)
+    assert first.headers["X-Cache-Status"] == "MISS"
+    assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    shopper = requests.Session()
+    shopper.cookies.set("session", "anything")
+    for browser in (requests, shopper):
+        again = browser.get(url, timeout=10)
+        assert again.headers["X-Cache-Status"] == "HIT" and again.content == first.content
+        assert "Set-Cookie" not in again.headers

@@ -14,7 +14,8 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
     _derive_settings(app)
-    os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+    if app.config["MEDIA_STORAGE"] == "files":  # with "database" no pod needs the folder
+        os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
 
     from webshop import logs, models  # noqa: F401  (models registers the tables)
     logs.init_app(app)  # JSON lines with a request id, from the first before_request on

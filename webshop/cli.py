@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from webshop import media_store
 from webshop.extensions import db
 
 
@@ -29,8 +30,10 @@ def seed_demo_command():
     for name, c in counts["reviews"].items():  # customers, their orders, their reviews
         click.echo(f"{name.capitalize():<11} {c['created']:>4} created, {c['existing']:>4} already there")
     files = counts["image_files"]
+    where = ("the database" if media_store.in_database()
+             else current_app.config["UPLOAD_DIR"])
     click.echo(f"{'Files':<11} {files['written']:>4} written, {files['existing']:>4} already there"
-               f" (in {current_app.config['UPLOAD_DIR']})")
+               f" (in {where})")
     staff = counts["staff"]
     click.echo(f"Staff login: {staff['email']} / {staff['password']}")
     if not staff["created"]:
@@ -101,6 +104,21 @@ def reconcile_payments_command():
     click.echo(f"Cancelled {cancelled} order{'s' if cancelled != 1 else ''} whose reservation expired.")
 
 
+@click.command("import-media")
+@with_appcontext
+def import_media_command():
+    """Copy the product images under UPLOAD_DIR into the database (MEDIA_STORAGE=database):
+    a shop moving from files to a cluster. Safe to run again."""
+    if not media_store.in_database():
+        raise click.ClickException(
+            "MEDIA_STORAGE is not database: set MEDIA_STORAGE=database (and DATABASE_URL to "
+            "the shop's database) for this command.")
+    folder = current_app.config["UPLOAD_DIR"]
+    new, present = media_store.import_files(folder)
+    db.session.commit()
+    click.echo(f"Images from {folder}: {new} stored in the database, {present} already there")
+
+
 # The name the design gives the same sweep.
 expire_reservations_command = click.Command(
     "expire-reservations", callback=reconcile_payments_command.callback,
@@ -108,7 +126,7 @@ expire_reservations_command = click.Command(
          "payment); the same as reconcile-payments.")
 
 COMMANDS = [seed_demo_command, seed_pricing_command, create_admin_command, reconcile_payments_command,
-            expire_reservations_command]
+            expire_reservations_command, import_media_command]
 
 
 def register_cli(app):

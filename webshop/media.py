@@ -1,9 +1,12 @@
-"""Image files: what an upload may be, how a picture is resized and stored, and where.
+"""Image files: what an upload may be, how a picture is resized and encoded, its names,
+and keeping them as files.
 
-Every product image is stored twice under the upload folder: the full-size WebP whose
-relative name goes into `ProductImage.filename` (e.g. "products/stoneware-mug-1.webp",
-at most IMAGE_SIZE square) and a THUMB_SIZE thumbnail beside it whose name is derived,
-never stored: `thumbnail_name("products/x-1.webp") == "products/x-1.thumb.webp"`.
+Every product image is kept twice: the full-size WebP whose relative name goes into
+`ProductImage.filename` (e.g. "products/stoneware-mug-1a2b3c4d5e6f7a8b.webp", at most
+IMAGE_SIZE square) and a THUMB_SIZE thumbnail beside it whose name is derived, never
+stored: `thumbnail_name("products/x-1.webp") == "products/x-1.thumb.webp"`. Where they
+are kept (files under UPLOAD_DIR, or rows in the database) is webshop.media_store's
+choice; the file half of it lives here.
 
 Nothing here knows about products or the database; callers decide which files belong
 to what (webshop.merchandising for uploads, webshop.demo for the demo catalogue).
@@ -13,7 +16,6 @@ import io
 import logging
 import os
 import posixpath
-import secrets
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -45,9 +47,17 @@ def thumbnail_name(filename):
     return f"{root}.thumb{ext or '.webp'}"
 
 
-def new_product_image_name(slug):
-    """A fresh, unguessable name for an uploaded picture of the product with this slug."""
-    return f"{PRODUCT_IMAGE_DIR}/{slug[:60]}-{secrets.token_hex(8)}.webp"
+def digest(data, size=8):
+    """A hex hash of some bytes (2 * size characters)."""
+    return hashlib.blake2b(data, digest_size=size).hexdigest()
+
+
+def product_image_name(slug, data):
+    """The name of an uploaded picture (its full-size WebP bytes) of the product with this
+    slug. It carries the hash of the content, so a name never names other bytes (its URL
+    may be cached forever, wherever it is stored), and nobody guesses it without the
+    picture."""
+    return f"{PRODUCT_IMAGE_DIR}/{slug[:60]}-{digest(data)}.webp"
 
 
 def upload_path(filename, upload_dir=None):
@@ -55,40 +65,39 @@ def upload_path(filename, upload_dir=None):
     return os.path.join(upload_dir or current_app.config["UPLOAD_DIR"], *filename.split("/"))
 
 
-_content_versions = {}  # (path, mtime, size) -> digest: each file is read once per process
+_content_versions = {}  # (path, mtime, size) -> version: each file is read once per process
 CONTENT_VERSIONS_MAX = 10_000
 
 
 def content_version(filename, upload_dir=None):
     """A short hash of a stored image's content ("" when it is missing). Image URLs carry
-    it (`?v=`), so one URL always names the same bytes and may be cached as immutable;
-    stored names are never reused for other content anyway (uploads get a random name)."""
+    it (`?v=`), so one URL always names the same bytes and may be cached as immutable
+    (uploads' names carry their content's hash too; the demo's do not)."""
     path = upload_path(filename, upload_dir)
     try:
         stat = os.stat(path)
     except OSError:
         return ""
     key = (path, stat.st_mtime_ns, stat.st_size)
-    digest = _content_versions.get(key)
-    if digest is None:
+    version = _content_versions.get(key)
+    if version is None:
         with open(path, "rb") as file:
-            digest = hashlib.blake2b(file.read(), digest_size=6).hexdigest()
+            version = digest(file.read(), 6)
         if len(_content_versions) >= CONTENT_VERSIONS_MAX:
             _content_versions.clear()
-        _content_versions[key] = digest
-    return digest
+        _content_versions[key] = version
+    return version
 
 
-def files_present(filename, upload_dir=None):
-    """Whether an image and its thumbnail are both on disk."""
-    return all(os.path.exists(upload_path(name, upload_dir))
-               for name in (filename, thumbnail_name(filename)))
+def files_present(names, upload_dir=None):
+    """Those of the stored names that are on disk."""
+    return {name for name in names if os.path.exists(upload_path(name, upload_dir))}
 
 
-def remove_files(filename, upload_dir=None):
-    """Delete an image and its thumbnail; a file already gone or left behind is logged,
-    not raised (untidy, not a failure)."""
-    for name in (filename, thumbnail_name(filename)):
+def remove_files(names, upload_dir=None):
+    """Delete stored files; a file already gone or left behind is logged, not raised
+    (untidy, not a failure)."""
+    for name in names:
         try:
             os.remove(upload_path(name, upload_dir))
         except FileNotFoundError:
@@ -142,34 +151,41 @@ def prepare_image(image):
     return image
 
 
-# --- writing ------------------------------------------------------------------------------
+# --- encoding and writing ---------------------------------------------------------------
 
-def _save_webp(image, path):
-    """Write atomically, so an interrupted run never leaves a truncated file that counts
-    as present on the next one."""
+def _webp(image):
     buffer = io.BytesIO()
     image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(buffer.getvalue())
-    os.replace(tmp, path)
+    return buffer.getvalue()
 
 
-def save_with_thumbnail(image, upload_dir, filename):
-    """Save `image` as WebP at upload_dir/filename and its THUMB_SIZE square thumbnail at
-    upload_dir/thumbnail_name(filename). Returns how many files were written (0-2):
-    files already on disk are left alone."""
-    full_path = upload_path(filename, upload_dir)
-    thumb_path = upload_path(thumbnail_name(filename), upload_dir)
-    os.makedirs(os.path.dirname(full_path), exist_ok=True)
+def encode(image):
+    """A prepared image as WebP files: (full size, THUMB_SIZE thumbnail) bytes."""
+    thumb = image.convert("RGB")
+    # reducing_gap=1.0 lets Pillow halve by fast box reduction before resampling.
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+    return _webp(image), _webp(thumb)
+
+
+def renditions(filename, encoded):
+    """{stored name: bytes} of an image kept under `filename`, from encode()'s pair."""
+    full, thumb = encoded
+    return {filename: full, thumbnail_name(filename): thumb}
+
+
+def write_files(files, upload_dir):
+    """Write {stored name: bytes} under upload_dir, each atomically (an interrupted run
+    never leaves a truncated file that counts as present on the next one); files already
+    on disk are left alone. Returns how many were written."""
     written = 0
-    if not os.path.exists(full_path):
-        _save_webp(image, full_path)
-        written += 1
-    if not os.path.exists(thumb_path):
-        thumb = image.convert("RGB")
-        # reducing_gap=1.0 lets Pillow halve by fast box reduction before resampling.
-        thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS, reducing_gap=1.0)
-        _save_webp(thumb, thumb_path)
+    for name, data in files.items():
+        path = upload_path(name, upload_dir)
+        if os.path.exists(path):
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
         written += 1
     return written

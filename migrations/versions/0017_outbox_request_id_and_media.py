@@ -24,8 +24,19 @@ def upgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('request_id', sa.String(length=64), nullable=True))
 
+    op.create_table(
+        'media_files',
+        sa.Column('name', sa.String(length=255), nullable=False),
+        sa.Column('content_type', sa.String(length=50), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('etag', sa.String(length=32), nullable=False),
+        sa.Column('data', sa.LargeBinary(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_media_files')),
+    )
 
 
 def downgrade():
+    op.drop_table('media_files')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('request_id')

@@ -1,7 +1,8 @@
 """The demo catalogue's pictures, drawn locally with Pillow (no network, no font files):
 a gradient and the product's object (webshop.demo.drawings), in the variant's colour
 where the variant is a colour; no text. The same arguments always give the same pixels.
-Stored as webshop.media stores any product image (WebP and thumbnail).
+Encoded as webshop.media encodes any product image (WebP and thumbnail); the seed keeps
+them where webshop.media_store keeps every picture.
 """
 import functools
 
@@ -78,20 +79,15 @@ def render_product_image(name, category_slug, shape="", number=1, key="", colour
     return image
 
 
-def write_demo_images(product, upload_dir):
-    """Draw a demo product's images unless they are already on disk.
-
-    Returns (files written, files already present), counting full-size and thumbnail
-    files separately."""
-    written = existing = 0
+def draw_demo_images(product, present):
+    """{stored name: WebP bytes} of a demo product's pictures and thumbnails that are not
+    among `present` (the names already kept). Needs no app: the seed runs it in threads."""
+    files = {}
     colours = product.image_colours or [None] * len(product.image_names)
     for number, (filename, colour) in enumerate(zip(product.image_names, colours), start=1):
-        if media.files_present(filename, upload_dir):
-            existing += 2
+        if {filename, media.thumbnail_name(filename)} <= present:
             continue
         image = render_product_image(product.name, product.category, product.shape,
                                      1 if colour else number, key=product.slug, colour=colour)
-        count = media.save_with_thumbnail(image, upload_dir, filename)
-        written += count
-        existing += 2 - count
-    return written, existing
+        files.update(media.renditions(filename, media.encode(image)))
+    return files

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import current_app
 from sqlalchemy import select
 
-from webshop.demo.artwork import write_demo_images
+from webshop import media, media_store
+from webshop.demo.artwork import draw_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
 from webshop.demo.gift_cards import seed_gift_card
 from webshop.demo.pages import seed_pages
@@ -35,7 +36,8 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     Idempotent: categories are matched by slug, products by slug, variants by SKU,
     image rows by (product, filename) and the staff user by email; existing rows are
     never modified (stock sold since the last run stays as it is), and an image file is
-    drawn only if it is missing on disk. Commits once, at the end.
+    drawn only if it is missing where images are kept (webshop.media_store: files under
+    upload_dir, or database rows, committed with the catalogue). Commits once, at the end.
 
     Then the default prices and zones are installed, and the demo customers with their
     delivered orders and approved reviews added (webshop.demo.reviews; their orders are
@@ -125,12 +127,15 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
             ))
             result["variants"]["created"] += 1
 
-    # Drawing and encoding release the GIL, so a few threads make the first seed quick.
+    names = [name for demo in PRODUCTS for filename in demo.image_names
+             for name in (filename, media.thumbnail_name(filename))]
+    present = media_store.existing(names, upload_dir)
+    result["image_files"]["existing"] = len(present)
+    # Drawing and encoding release the GIL, so a few threads make the first seed quick;
+    # what they drew is stored here, in this thread (and this unit of work).
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for written, present in pool.map(lambda demo: write_demo_images(demo, upload_dir),
-                                         PRODUCTS):
-            result["image_files"]["written"] += written
-            result["image_files"]["existing"] += present
+        for files in pool.map(lambda demo: draw_demo_images(demo, present), PRODUCTS):
+            result["image_files"]["written"] += media_store.store(files, upload_dir)
 
     password = staff_password or current_app.config["DEMO_STAFF_PASSWORD"]
     staff = session.scalar(select(User).where(User.email == DEMO_STAFF_EMAIL))

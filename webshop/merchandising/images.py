@@ -1,25 +1,45 @@
-"""A product's pictures: checking and storing an upload, removing one, and deleting
-files no image row uses any more. The files themselves are webshop.media's business."""
+"""A product's pictures: checking and storing an upload, removing one, and dropping the
+stored files no image row uses any more. Encoding them is webshop.media's business,
+where they are kept (files or database rows) webshop.media_store's."""
 from flask import current_app
 from sqlalchemy import func, select
 
-from webshop import media
+from webshop import media, media_store
 from webshop.extensions import db
 from webshop.merchandising.rules import CatalogError
 from webshop.models import Product, ProductImage
 from webshop.models.audit import record
 
 
-def remove_image_files(filename, upload_dir=None):
-    """Delete an image's files unless another image row still uses them."""
-    if db.session.scalar(select(ProductImage.id).where(ProductImage.filename == filename).limit(1)):
-        return
-    media.remove_files(filename, upload_dir)
+def _unused(filenames):
+    """The stored names (each image and its thumbnail) of those filenames no image row uses."""
+    filenames = set(filenames)
+    if not filenames:
+        return []
+    used = set(db.session.scalars(
+        select(ProductImage.filename).where(ProductImage.filename.in_(filenames))))
+    return [name for filename in sorted(filenames - used)
+            for name in (filename, media.thumbnail_name(filename))]
+
+
+def commit_dropping_files(filenames, upload_dir=None):
+    """Commit the caller's unit of work, which removed image rows, and forget the stored
+    files of `filenames` that no image row uses any more: in the same transaction when
+    they are database rows, after the commit when they are files (a commit that fails
+    must leave every file a row still uses)."""
+    if media_store.in_database():
+        db.session.flush()
+        media_store.discard(_unused(filenames))
+        db.session.commit()
+    else:
+        db.session.commit()
+        media_store.discard(_unused(filenames), upload_dir)
 
 
 def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None):
     """Check an uploaded image, store it as WebP (media.IMAGE_SIZE) with a thumbnail under
-    products/ with a random name, and add it after the product's other images; commits.
+    products/, named by its content's hash, and add it after the product's other images;
+    commits (with database storage, the picture's bytes in the same transaction).
 
     Raises CatalogError (field "image"; nothing stored) for a file that is too large or
     not an image.
@@ -32,9 +52,10 @@ def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None
         image = media.prepare_image(media.read_image(stream, max_bytes))
     except media.ImageError as error:
         raise CatalogError(str(error), "image") from None
-    filename = media.new_product_image_name(product.slug)
-    media.save_with_thumbnail(image, upload_dir or current_app.config["UPLOAD_DIR"], filename)
+    encoded = media.encode(image)
+    filename = media.product_image_name(product.slug, encoded[0])
     try:
+        media_store.store(media.renditions(filename, encoded), upload_dir)
         position = db.session.scalar(
             select(func.coalesce(func.max(ProductImage.position) + 1, 0))
             .where(ProductImage.product_id == product.id))
@@ -46,14 +67,16 @@ def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None
                after={"image": filename})
         db.session.commit()
     except BaseException:
-        db.session.rollback()
-        remove_image_files(filename, upload_dir)
+        db.session.rollback()  # database storage: the bytes go with it
+        if not media_store.in_database():
+            media_store.discard(_unused([filename]), upload_dir)
         raise
     return row
 
 
 def remove_image(product_id, image_id, actor, upload_dir=None):
-    """Remove one of a product's images and its files; commits."""
+    """Remove one of a product's images and its files (unless another image uses them);
+    commits."""
     image = db.session.get(ProductImage, image_id)
     if image is None or image.product_id != product_id:
         raise LookupError(f"No image {image_id} on product {product_id}")
@@ -61,8 +84,7 @@ def remove_image(product_id, image_id, actor, upload_dir=None):
     record(db.session, "product.image_remove", "product", product_id, actor,
            before={"image": filename})
     db.session.delete(image)
-    db.session.commit()
-    remove_image_files(filename, upload_dir)
+    commit_dropping_files([filename], upload_dir)
 
 
 def set_variant_images(product_id, choices, actor):

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from webshop.extensions import db
-from webshop.merchandising.images import remove_image_files
+from webshop.merchandising.images import commit_dropping_files
 from webshop.merchandising.rules import SLUG_PATTERN, CatalogError, changes, slugify, unique_errors
 from webshop.models import TAX_CLASSES, Category, OrderItem, Product, ProductVariant
 from webshop.models.audit import record
@@ -267,7 +267,5 @@ def delete_product(product_id, actor, upload_dir=None):
            before={**_product_snapshot(product),
                    "variants": [_variant_snapshot(v) for v in product.variants]})
     db.session.delete(product)
-    db.session.commit()
-    for filename in files:
-        remove_image_files(filename, upload_dir)
+    commit_dropping_files(files, upload_dir)
     return name

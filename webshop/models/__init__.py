@@ -5,6 +5,7 @@ from webshop.models.cart import Cart, CartItem
 from webshop.models.currencies import DisplayCurrency
 from webshop.models.invoices import INVOICE_KINDS, Invoice, InvoiceCounter
 from webshop.models.catalog import Category, Product, ProductImage, ProductVariant
+from webshop.models.media import MediaFile
 from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
 from webshop.models.pages import Page
@@ -28,5 +29,5 @@ __all__ = [
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",
     "LoginSession", "Order", "OrderItem", "OrderTaxLine", "SHIPPING_KINDS", "ShippingMethod",
     "ShippingRate", "ShippingZone", "ShippingZoneCountry", "TAX_CLASSES", "TaxRate", "Product", "ProductImage", "ProductVariant", "User", "utcnow",
-    "Page", "REVIEW_STATUSES", "Review", "WishlistItem",
+    "Page", "REVIEW_STATUSES", "Review", "WishlistItem", "MediaFile",
 ]

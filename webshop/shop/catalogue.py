@@ -6,7 +6,7 @@ per-shopper parts are slots filled in after the view (see webshop.web.templating
 from flask import abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
-from webshop import catalog, search, variant_choice
+from webshop import catalog, media_store, search, variant_choice
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
@@ -180,8 +180,18 @@ def product_detail(slug):
 @bp.get("/media/<path:filename>")
 @stateless
 def media(filename):
-    """Product images from the uploads folder (behind a proxy, let it serve this path).
-    A URL carrying the file's content hash (as media_url writes them) is immutable."""
+    """Product images, from the database (MEDIA_STORAGE=database: a stored name never
+    changes its bytes, so every answer is immutable, with an ETag) or from the uploads
+    folder (a URL carrying the file's content hash, as media_url writes them, is
+    immutable). Either way a CDN or nginx in front keeps them."""
+    if media_store.in_database():
+        stored = media_store.read(filename) if len(filename) <= 255 else None
+        if stored is None:
+            abort(404)
+        response = current_app.response_class(stored.data, mimetype=stored.content_type)
+        response.set_etag(stored.etag)
+        response.headers["Cache-Control"] = IMMUTABLE
+        return response.make_conditional(request)
     response = send_from_directory(current_app.config["UPLOAD_DIR"], filename, max_age=86400)
     version = request.args.get("v")
     if version and version == content_version(filename):

@@ -18,17 +18,20 @@ from flask import current_app, get_flashed_messages, render_template, session, u
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from webshop import cart, catalog, media, pricing
+from webshop import cart, catalog, media, media_store, pricing
 from webshop.models.base import as_utc
 from webshop.orders.disputes import DISPUTE_OPEN
 from webshop.money import format_money
 from webshop.web import edge_cache
 
 def media_url(filename, thumb=False):
-    """URL of an uploaded or generated image; `thumb` picks its small rendition. The URL
-    carries the file's content hash, so it is served as immutable (shop.media)."""
+    """URL of an uploaded or generated image; `thumb` picks its small rendition. Served as
+    immutable (shop.media): a file's URL carries its content hash; a name stored in the
+    database never changes its bytes, so its URL is the name alone (nothing to look up)."""
     if thumb:
         filename = media.thumbnail_name(filename)
+    if media_store.in_database():
+        return url_for("shop.media", filename=filename)
     return url_for("shop.media", filename=filename, v=media.content_version(filename) or None)
 
 
