@@ -75,6 +75,8 @@ def create_app(test_config=None):
     from webshop import i18n
     i18n.init_app(app)  # after templating: its money filter is the locale's
     wishlist_hearts.init_app(app)  # after templating: its hearts hold CSRF slots
+    from webshop.web import display_currency
+    display_currency.init_app(app)  # prices also in a currency the shopper chose
     static_files.init_app(app)  # hashed, compressed, immutable /static (WhiteNoise)
 
     from webshop.cli import register_cli

@@ -11,7 +11,8 @@ Which language a page is in:
 3. else English.
 
 Cached HTML (webshop.catalog_cache's page kinds) is keyed by `cache_tag()`: the locale,
-and whether it came from the URL (such pages' links carry `lang`). Outside a request
+whether it came from the URL (such pages' links carry `lang`), and the display currency
+the shopper chose, if any (webshop.web.display_currency). Outside a request
 (emails, the worker) the locale is the default unless `flask_babel.force_locale` says
 otherwise (an order's emails use the order's language).
 
@@ -63,24 +64,37 @@ def current():
 
 def cache_tag():
     """What cached HTML of this request differs by: its language, and `+url` when the
-    language came from the URL (such a page's links carry `lang`)."""
+    language came from the URL (such a page's links carry `lang`); then the display
+    currency's tag when the shopper chose one (webshop.web.display_currency sets it)."""
     if not has_request_context():
         return DEFAULT
-    return current() + ("+url" if _url_language() else "")
+    tag = current() + ("+url" if _url_language() else "")
+    currency = g.get("display_currency_tag")
+    return f"{tag}:{currency}" if currency else tag
+
+
+def keeps_query(endpoint):
+    """Whether links to `endpoint` keep the visitor's ?lang= (and ?currency=): the
+    storefront's pages, not admin or files."""
+    return bool(endpoint) and endpoint.startswith(_KEEPS_LANG) and endpoint not in _NO_LANG
 
 
 def switch_url(lang):
-    """This page in `lang`: the same path, `?lang=` and nothing else from the query (a
-    cached page must not carry one visitor's query string to the next)."""
+    """This page in `lang`."""
+    return page_url_with(PARAM, lang)
+
+
+def page_url_with(name, value):
+    """This page with `name=value`: the same path, that parameter and nothing else from
+    the query (a cached page must not carry one visitor's query string to the next)."""
     endpoint = request.endpoint
-    if not endpoint or not endpoint.startswith(_KEEPS_LANG) or endpoint in _NO_LANG:
-        return url_for("shop.home", **{PARAM: lang})
-    return url_for(endpoint, **{**(request.view_args or {}), PARAM: lang})
+    if not keeps_query(endpoint):
+        return url_for("shop.home", **{name: value})
+    return url_for(endpoint, **{**(request.view_args or {}), name: value})
 
 
 def _keep_language(endpoint, values):
-    if (PARAM not in values and endpoint and endpoint.startswith(_KEEPS_LANG)
-            and endpoint not in _NO_LANG and has_request_context()):
+    if PARAM not in values and keeps_query(endpoint) and has_request_context():
         lang = _url_language()
         if lang:
             values[PARAM] = lang
