@@ -260,6 +260,10 @@ class Config:
     # Requests larger than this are refused (413) before anything is written to disk.
     MAX_CONTENT_LENGTH = MAX_IMAGE_BYTES + 1024 * 1024
     PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 24)
+    # The list's price facet: band limits in whole units of SHOP_CURRENCY ("20,50,100":
+    # under 20, 20-50, 50-100, over 100; a forint shop might say "5000,20000,50000").
+    PRICE_BANDS = tuple(int(part) for part in env("PRICE_BANDS", "20,50,100").split(",")
+                        if part.strip().isdigit())
     LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
     # The password `flask seed-demo` gives the demo staff account when it creates it
     # (published in the README: the command refuses to run in production).

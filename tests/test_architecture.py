@@ -27,7 +27,7 @@ LAYERS = {
     "webshop.models": MODELS, "webshop.outbox": MODELS, "webshop.media_store": MODELS,
     "webshop.catalog": DOMAIN, "webshop.catalog_cache": DOMAIN,
     "webshop.variant_choice": DOMAIN,
-    "webshop.search": DOMAIN,
+    "webshop.search": DOMAIN, "webshop.facets": DOMAIN,
     "webshop.merchandising": DOMAIN, "webshop.inventory": DOMAIN,
     "webshop.cart": DOMAIN, "webshop.accounts": DOMAIN, "webshop.orders": DOMAIN,
     "webshop.payments": DOMAIN, "webshop.notifications": DOMAIN, "webshop.reports": DOMAIN,

@@ -17,7 +17,7 @@ from sqlalchemy import String, bindparam, cast, func, literal_column, select, un
 from sqlalchemy.orm import aliased
 
 from webshop.catalog_cache import (  # noqa: F401  (the catalogue's API)
-    cached, init_app, mark_changed, mark_stock_changed,
+    AVAILABILITY, cached, init_app, mark_changed, mark_stock_changed,
 )
 from webshop import events
 from webshop.extensions import db
@@ -97,8 +97,23 @@ def _card_columns():
     return stmt, variants
 
 
-def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
+def list_filters(q="", category_id=None):
+    """(WHERE clauses on Product, ORDER BY expressions of relevance) for the active
+    products a list shows: in the category, matching the search words."""
+    filters = [Product.active.is_(True)]
+    if category_id is not None:
+        filters.append(Product.category_id == category_id)
+    relevance = []
+    terms = search_terms(q)
+    if terms:
+        match, relevance = search_filter(terms)
+        filters.append(match)
+    return filters, relevance
+
+
+def list_products(q="", category_id=None, sort=None, page=1, per_page=24, where=()):
     """One page of active products as ProductCards, plus the total. Two queries.
+    `where`: more clauses on Product (the facets a shopper chose: webshop.facets).
 
     Raises PageOutOfRange for a page past the last one (page 1 always exists).
     """
@@ -108,13 +123,8 @@ def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
         sort = "newest"
 
     stmt, variants = _card_columns()
-    filters = [Product.active.is_(True)]
-    if category_id is not None:
-        filters.append(Product.category_id == category_id)
-    relevance = []
-    if terms:
-        match, relevance = search_filter(terms)
-        filters.append(match)
+    filters, relevance = list_filters(q, category_id)
+    filters.extend(where)
     stmt = stmt.where(*filters)
 
     order = {
@@ -130,6 +140,8 @@ def list_products(q="", category_id=None, sort=None, page=1, per_page=24):
 
     total = db.session.scalar(select(func.count()).select_from(Product).where(*filters))
     check_page(page, per_page, total)
+    if not total:  # nothing to fetch: the query a "did you mean" needs takes its place
+        return Page([], page, per_page, 0), sort
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     return Page([ProductCard(**row._mapping) for row in rows], page, per_page, total), sort
 
@@ -341,13 +353,15 @@ def stock_changed(deltas, session=None):
     Concurrent orders for different variants of one product each see the other's
     stock as before it, so a list may miss a crossing they make together until the
     product's next change; product pages, and checkout, are always exact.
+    A variant selling out or coming back also replaces the AVAILABILITY version: lists
+    narrowed by facets read single variants' stock (webshop.facets).
     """
     session = session or db.session
     deltas = {variant_id: delta for variant_id, delta in deltas.items() if delta}
     if not deltas:
         return
     touched = select(ProductVariant.product_id).where(ProductVariant.id.in_(deltas))
-    totals, moved, restocked = {}, {}, []
+    totals, moved, restocked, sold_out = {}, {}, [], False
     for slug, variant_id, stock in session.execute(
         select(Product.slug, ProductVariant.id, ProductVariant.stock)
         .join(ProductVariant, ProductVariant.product_id == Product.id)
@@ -357,7 +371,10 @@ def stock_changed(deltas, session=None):
         moved[slug] = moved.get(slug, 0) + deltas.get(variant_id, 0)
         if stock > 0 >= stock - deltas.get(variant_id, 0):
             restocked.append(variant_id)  # sold out until this change: back in stock
+        sold_out = sold_out or stock - deltas.get(variant_id, 0) > 0 >= stock
     mark_stock_changed(totals, session)
+    if restocked or sold_out:
+        mark_stock_changed({AVAILABILITY}, session)
     if restocked:
         events.variants_restocked.send(restocked, session=session)
     if any(stock_state(after - moved[slug]) != stock_state(after)

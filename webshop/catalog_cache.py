@@ -11,7 +11,9 @@ that an evicted version key can never bring old entries back):
 - a *stock version per product* (by slug), in the keys of that product's page and its
   purchase fragment only. A stock change (an order placed, a reservation released, a
   refund or a delivery put back on the shelf) replaces only the versions of the products
-  it touched (`stock_changed`), so an order no longer empties the catalogue cache.
+  it touched (`stock_changed`), so an order no longer empties the catalogue cache;
+  and the stock version of AVAILABILITY, replaced whenever a variant sells out or comes
+  back, for what reads single variants' stock (lists narrowed by facets).
 
 A cached product page costs one Redis round trip: both versions are read with one MGET.
 Each process also keeps what it already fetched for the current catalogue version, so
@@ -36,6 +38,10 @@ from webshop.models import Category, Product, ProductImage, ProductVariant
 
 VERSION_KEY = "catalog:version"
 STOCK_KEY = "catalog:stock:{}"  # a product's stock version, by slug
+# Not a product (slugs have no colon): its stock version is replaced whenever any variant
+# sells out or comes back (catalog.stock_changed). Lists narrowed by facets, and their
+# counts, read single variants' stock and are cached under it (`product=AVAILABILITY`).
+AVAILABILITY = ":availability"
 # Entries holding rendered HTML count as the "page" cache, the rest as "data".
 PAGE_KINDS = frozenset({"page", "results", "purchase", "nav"})
 _CHANGED, _STOCK_CHANGED = "catalog_changed", "catalog_stock_changed"  # in Session.info

@@ -6,7 +6,7 @@ per-shopper parts are slots filled in after the view (see webshop.web.templating
 from flask import abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
-from webshop import catalog, media_store, search, variant_choice
+from webshop import catalog, facets, media_store, search, variant_choice
 from webshop.extensions import db, htmx
 from webshop.pagination import page_number
 from webshop.shop.blueprint import bp
@@ -25,6 +25,8 @@ class ListArgs:
         self.sort = sort if sort in catalog.SORTS else None  # unknown (an old link): default
         self.category = (args.get("category") or "").strip()[:200] or None
         self.page = page_number(args)
+        self.bands = facets.price_bands()
+        self.facets = facets.selection_from(args, self.bands)
 
 
 def read_only(render):
@@ -93,50 +95,64 @@ def category_page(slug):
 
 def _render_list(args, category, endpoint):
     category_id = category["id"] if category else None
-    link_args = {"q": args.q or None, "sort": args.sort}
+    chosen, stock_key = args.facets, facets.stock_key(args.facets)
+    base_args = {"q": args.q or None, "sort": args.sort}  # what "Clear all" keeps
     if endpoint == "shop.category_page":
-        link_args["slug"] = category["slug"]
+        base_args["slug"] = category["slug"]
     else:
-        link_args["category"] = category["slug"] if category else None
+        base_args["category"] = category["slug"] if category else None
+    link_args = dict(base_args, **chosen.query_args())  # pages keep the facets
 
     def render_results():
         try:
             page, sort = catalog.list_products(
                 args.q, category_id, args.sort, args.page,
                 current_app.config["PRODUCTS_PER_PAGE"],
+                where=facets.product_filter(chosen, args.bands),
             )
         except catalog.PageOutOfRange:
             return None
         return render_template(
             "shop/_product_results.html", page=page, sort=sort, q=args.q,
-            endpoint=endpoint, link_args=link_args,
+            endpoint=endpoint, link_args=link_args, base_args=base_args,
+            chips=facets.chips(chosen, args.bands), cleared=facets.CLEARED,
             did_you_mean=search.did_you_mean(args.q) if not page.total else None,
         )
 
-    def results():
-        terms = " ".join(catalog.search_terms(args.q))
-        return catalog.cached(
-            ("results", terms, category_id, args.sort, args.page), read_only(render_results)
-        )
+    def panel(oob):
+        rows = facets.counts(args.q, category_id, chosen, args.bands)
+        return render_template("shop/_facets.html", oob=oob, endpoint=endpoint,
+                               category=category,
+                               groups=facets.groups(rows, chosen, args.bands))
 
-    if htmx and htmx.target == "results":
-        html = results()
+    # The raw q only where links carry it (the page); fragments by their search words.
+    terms = " ".join(catalog.search_terms(args.q))
+    key = (endpoint, category_id, args.sort, args.page, chosen.key)
+    if htmx and htmx.target == "results":  # the results, and the panel's new counts
+        html = catalog.cached(("results", terms, *key), read_only(
+            lambda: _with_panel(render_results(), panel)), product=stock_key)
     else:
         html = cached_page(
-            ("list", endpoint, args.q, category_id, args.sort, args.page),
-            lambda: _list_page(args, category, endpoint, results()),
+            ("list", args.q, *key),
+            lambda: _list_page(args, category, endpoint, render_results(), panel),
+            product=stock_key,
         )
     if html is None:
         abort(404, description="That page of results does not exist.")
     return html
 
 
-def _list_page(args, category, endpoint, results):
+def _with_panel(results, panel):
+    return None if results is None else results + panel(oob=True)
+
+
+def _list_page(args, category, endpoint, results, panel):
     if results is None:
         return None
     return render_template(
-        "shop/products.html", results=results, args=args, category=category,
-        categories=catalog.categories(), sorts=catalog.SORTS, endpoint=endpoint,
+        "shop/products.html", results=results, facets=panel(oob=False), args=args,
+        category=category, categories=catalog.categories(), sorts=catalog.SORTS,
+        endpoint=endpoint,
     )
 
 
