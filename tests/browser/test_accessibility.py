@@ -6,10 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.a11y import axe_violations, tab_to, type_into
-from tests.factories import PASSWORD, make_category, make_order, make_product, register_customer
+from tests.factories import (
+    PASSWORD, make_category, make_order, make_product, make_user, register_customer,
+)
 from tests.helpers import GOOD_CARD
 from webshop.models import Page
 from webshop.orders.access import access_token
+from webshop.pricing import currencies
 
 
 @pytest.fixture
@@ -42,6 +45,7 @@ def test_every_storefront_page_passes_axe(live_server, axe_page, shop_with_pages
     register_customer("ada@example.com", name="Ada Lovelace")
     order = make_order(email="guest@example.com", status="paid")
     order_url = f"/orders/{order.number}?token={access_token(order)}"
+    currencies.add("GBP", "0.86", "EUR", make_user("rates@example.com", role="admin"))
     problems = {}
 
     def check(path, heading=None):
@@ -62,6 +66,7 @@ def test_every_storefront_page_passes_axe(live_server, axe_page, shop_with_pages
     expect(page.locator("#cart-badge .badge-count")).to_have_text("1")
     check(None)  # the product page with the "added" message
     check("/cart", "Your cart")
+    check("/cart?currency=GBP", "Your cart")  # prices also in pounds, the switcher
     check("/checkout", "Checkout")
     check("/pages/returns", "Returns")
     check(order_url, re.compile(f"Order {order.number}"))

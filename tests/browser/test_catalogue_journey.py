@@ -3,9 +3,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import make_category, make_product
+from tests.factories import make_category, make_product, make_user
 from webshop.extensions import db as _db
 from webshop.models import ProductImage
+from webshop.pricing import currencies
 
 
 def test_shopper_searches_and_opens_a_product(live_server, page, db):
@@ -86,3 +87,25 @@ def test_shopper_chooses_size_and_colour_by_mouse_and_keyboard_and_adds_it(live_
     expect(page.locator("#add-feedback")).to_contain_text("Added to your cart")
     page.goto(f"{live_server}/cart")
     expect(page.locator(".cart-product")).to_contain_text("M / Black")
+
+
+def test_shopper_switches_the_currency_and_it_follows_to_the_cart(live_server, page, db):
+    """The switcher beside the language's shows prices in pounds too (labelled as an
+    approximation); the choice stays in the links, through adding to the cart."""
+    mug = make_product("Stoneware Mug", price=1500)
+    currencies.add("GBP", "0.86", "EUR", make_user("rates@example.com", role="admin"))
+
+    page.goto(f"{live_server}/products/{mug.slug}")
+    expect(page.locator("#variant-price")).to_have_text("€15.00")
+    switcher = page.get_by_role("navigation", name="Currency")
+    expect(switcher.get_by_role("link", name="EUR")).to_have_attribute("aria-current", "true")
+    switcher.get_by_role("link", name="GBP").click()
+
+    expect(page).to_have_url(re.compile(r"currency=GBP"))
+    expect(page.locator("#variant-price")).to_have_text("€15.00 (approx. £12.90)")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#add-feedback")).to_contain_text("Added to your cart")
+    page.locator("#cart-badge").click()
+    expect(page).to_have_url(re.compile(r"/cart\?currency=GBP"))
+    expect(page.locator("#cart-subtotal")).to_have_text("€15.00 (approx. £12.90)")
+    expect(page.locator(".charge-note")).to_contain_text("You pay in EUR")
