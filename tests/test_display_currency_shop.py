@@ -163,3 +163,15 @@ def test_pages_in_a_chosen_currency_cost_no_more_queries(app, shop, count_querie
             with count_queries() as q:
                 assert browser.get(url).status_code == 200
             assert q.count <= 5, (url, q.statements)
+
+
+def test_a_database_outage_page_needs_no_currency_from_the_database(app, shop, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def unreachable():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(currencies, "active", unreachable)
+    response = app.test_client().get("/products?currency=GBP")
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert '<html lang="en">' in page(response)  # the whole outage page, not the fallback

@@ -94,15 +94,16 @@ def _discard_transaction():
 
 def _render_without_database(error):
     """The outage page touches nothing that needs the database: the visitor is shown
-    as logged out (loading the user would query it) and the category and footer links,
-    read from the catalogue on a cache miss, are left out. Should the page fail all the same,
+    as logged out (loading the user would query it) and the category and footer links and
+    the currency switcher, read from the catalogue on a cache miss, are left out. Should
+    the page fail all the same,
     a short plain answer still says what happened."""
     g._login_user = current_app.login_manager.anonymous_user()  # what flask-login reads
     try:
         if request.headers.get("HX-Request"):
             return render_template("errors/_message.html", error=error)
         return render_template("errors/503.html", error=error, category_nav=lambda: "",
-                               footer_pages=lambda: [])
+                               footer_pages=lambda: [], currency_switcher=lambda: [])
     except Exception:  # noqa: BLE001  (a second failure must not turn the 503 into a 500)
         current_app.logger.exception("the outage page could not be rendered")
         return f"<!doctype html><title>{error.name}</title><p>{UNAVAILABLE_MESSAGE}</p>"
