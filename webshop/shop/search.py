@@ -16,5 +16,6 @@ def search_suggestions():
     q = (request.args.get("q") or "").strip()[:200]
     found = read_only(lambda: search.suggestions(q, catalog.categories()))()
     if htmx:
-        return render_template("shop/_search_suggestions.html", suggestions=found, q=q)
+        return render_template("shop/_search_suggestions.html", suggestions=found, q=q,
+                               listbox=True)
     return render_template("shop/search_suggestions.html", suggestions=found, q=q)

@@ -1,6 +1,6 @@
 // The header search box as an ARIA combobox: htmx fills #search-suggestions as the
-// shopper types; here the arrow keys move through the options, Enter follows the
-// active one, Escape closes the list. Without this file the box is a plain search form.
+// shopper types (links that are the listbox's options); here the arrow keys move
+// through them, Enter follows the active one, Escape closes the list. Without this file the box is a plain search form.
 (function () {
   "use strict";
   function setup() {
@@ -33,7 +33,7 @@
       } else if (event.key === "ArrowUp" && count) {
         event.preventDefault(); show(active <= 0 ? count - 1 : active - 1);
       } else if (event.key === "Enter" && active >= 0 && options()[active]) {
-        event.preventDefault(); options()[active].querySelector("a").click();
+        event.preventDefault(); options()[active].click();
       } else if (event.key === "Escape") {
         close();
       }

@@ -1,0 +1,112 @@
+"""Search that forgives, in Chromium: the header box suggests as the shopper types (htmx,
+debounced: a word typed quickly asks once or twice, not once a letter), the arrow keys
+and Enter pick a suggestion, Escape closes them; a search that finds nothing offers
+"Did you mean"; without script the same box is a plain search form and the suggestions
+are a page of links; the pages on the way pass axe-core."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.a11y import axe_violations
+from tests.factories import make_category, make_product
+
+
+@pytest.fixture
+def catalogue(db):
+    mugs = make_category("Mugs")
+    mug = make_product("Stoneware Mug", price=1500, category=mugs)
+    make_product("Stoneware Bowl", price=1800)
+    make_product("Merino Wool Throw Blanket", price=8900)
+    return mug
+
+
+@pytest.fixture
+def axe_page(browser):
+    """Script on; the CSP bypassed only so that axe can be injected."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_suggestions_follow_the_typing_and_the_keyboard_picks_one(live_server, axe_page,
+                                                                   catalogue):
+    page = axe_page
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/search/suggestions" in r.url else None)
+    page.goto(live_server + "/")
+    box = page.get_by_role("combobox", name="Search products")
+    options = page.locator("#search-suggestions [role=option]")
+
+    box.focus()
+    page.keyboard.type("stoneware", delay=15)  # nine letters, typed faster than the delay
+    expect(options.filter(has_text="Stoneware Mug")).to_have_count(1)
+    expect(options.filter(has_text="Stoneware Bowl")).to_have_count(1)
+    expect(box).to_have_attribute("aria-expanded", "true")
+    assert 1 <= len(asked) < 9, asked  # debounced: not one request per letter
+    assert asked[-1].endswith("q=stoneware")
+    assert axe_violations(page) == []  # the open listbox too
+
+    # The arrow keys move the active option (aria-activedescendant); Enter follows it.
+    wanted = [text.strip() for text in options.all_inner_texts()].index("Stoneware Mug")
+    for _ in range(wanted + 1):
+        page.keyboard.press("ArrowDown")
+    expect(options.nth(wanted)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", f"suggestion-{wanted + 1}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Stoneware Mug", level=1)).to_be_visible()
+
+    # Escape closes the list; Enter with no option chosen is a full search.
+    box.focus()
+    page.keyboard.type("bowl")
+    expect(options.filter(has_text="Stoneware Bowl")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(options).to_have_count(0)
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.fill("bowl")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/products\?q=bowl$"))
+    expect(page.locator(".product-card")).to_have_count(1)
+
+
+def test_a_search_that_finds_nothing_offers_did_you_mean(live_server, axe_page, catalogue):
+    page = axe_page
+    page.goto(live_server + "/")
+    box = page.get_by_role("combobox", name="Search products")
+    box.fill("merino blnket")
+    box.press("Enter")
+
+    expect(page.get_by_text("No products found")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="merino blanket").click()
+    expect(page).to_have_url(re.compile(r"q=merino\+blanket"))
+    expect(page.locator(".product-card")).to_have_count(1)
+    expect(page.locator(".product-card")).to_contain_text("Merino Wool Throw Blanket")
+
+    page.goto(live_server + "/search/suggestions?q=stonware")  # the page without script
+    expect(page.get_by_role("heading", level=1)).to_contain_text("stonware")
+    assert axe_violations(page) == []
+
+
+def test_without_script_search_forgives_and_suggestions_are_a_page(live_server, browser,
+                                                                   catalogue):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/")
+        box = page.get_by_role("combobox", name="Search products")
+        box.fill("stonware mugg")  # two typos: trigram similarity still finds it
+        box.press("Enter")
+        expect(page).to_have_url(re.compile(r"/products\?q=stonware\+mugg"))
+        expect(page.locator(".product-card").first).to_contain_text("Stoneware Mug")
+
+        box.fill("merino blnket")
+        box.press("Enter")
+        page.get_by_role("link", name="merino blanket").click()
+        expect(page.locator(".product-card")).to_contain_text("Merino Wool Throw Blanket")
+
+        page.goto(live_server + "/search/suggestions?q=stonew")
+        page.get_by_role("link", name="Stoneware Mug").click()
+        expect(page.get_by_role("heading", name="Stoneware Mug", level=1)).to_be_visible()
+    finally:
+        context.close()
