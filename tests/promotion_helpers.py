@@ -62,10 +62,11 @@ def buy(client, variant_id, quantity=1, codes=()):
     return response, db.session.scalars(select(Order).order_by(Order.id.desc())).first()
 
 
-def race_two_checkouts(app, variant_id, **codes):
+def race_two_checkouts(app, variant_id, email=None, **codes):
     """Two shoppers, each with the variant and `codes` (discount_code=..., gift_card_code=...)
     in a cart of their own, place their orders at the same moment (orders.place_order,
-    as checkout calls it). Returns (the orders placed, the PromotionErrors raised)."""
+    as checkout calls it); with `email`, one customer in two browsers. Returns (the
+    orders placed, the PromotionErrors raised)."""
     from tests.helpers import run_concurrently
     from webshop import cart as carts
     from webshop import orders, promotions
@@ -81,11 +82,11 @@ def race_two_checkouts(app, variant_id, **codes):
 
     def place(i):
         cart = db.session.get(Cart, cart_ids[i])
-        email = f"racer{i}@example.com"
+        buyer = email or f"racer{i}@example.com"
         address = orders.ShippingAddress(name="Ada", line1=f"{i} Main St", city="Berlin",
                                          postal_code="10115", country="DE")
-        promos = promotions.OrderPromotions(cart, email)
-        return orders.place_order(cart, email, address, "standard", f"key-{i}",
+        promos = promotions.OrderPromotions(cart, buyer)
+        return orders.place_order(cart, buyer, address, "standard", f"key-{i}",
                                   adjust=promos.adjust, hold=promos.hold)
 
     results = run_concurrently(app, 2, place)

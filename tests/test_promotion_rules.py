@@ -6,7 +6,7 @@ from tests.factories import make_category, make_product
 from tests.promotion_helpers import days, line, make_code
 from webshop import cart as carts
 from webshop import promotions
-from webshop.models import DiscountRedemption
+from webshop.models import DiscountCustomerUse, DiscountRedemption
 from webshop.promotions import codes, staff
 from webshop.promotions.codes import PromotionError
 
@@ -34,6 +34,7 @@ def test_a_code_used_as_often_as_a_customer_may_says_so(db):
     order = make_order(email="ada@example.com")
     db.session.add(DiscountRedemption(code_id=code.id, order_id=order.id, email="ada@example.com",
                                       status="consumed", amount=100))
+    db.session.add(DiscountCustomerUse(code_id=code.id, email="ada@example.com", uses=1))
     db.session.commit()
     with pytest.raises(PromotionError, match="You have already used the code SAVE10."):
         codes.check(code, LINES, email="Ada@Example.com ")

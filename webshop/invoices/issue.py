@@ -18,12 +18,12 @@ All functions here run inside the caller's unit of work (no commit) unless they 
 """
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from webshop import events
 from webshop.extensions import db
 from webshop.models import Invoice, InvoiceCounter, Order, Refund
 from webshop.models.audit import record
+from webshop.models.base import insert_if_absent
 from webshop.orders import locked
 
 SERIES = {"invoice": "INV-", "credit_note": "CN-"}
@@ -51,12 +51,8 @@ def next_number(kind):
     raise_it = (update(counter).where(counter.c.series == kind)
                 .values(last_number=counter.c.last_number + 1))
     if not db.session.execute(raise_it).rowcount:
-        # The series' first document: its row, unless a concurrent first one made it
-        # (no savepoint: SQLite's driver mishandles them inside a transaction).
-        dialect = db.session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        db.session.execute(insert(counter).values(series=kind, last_number=0)
-                           .on_conflict_do_nothing(index_elements=["series"]))
+        # The series' first document: its row, unless a concurrent first one made it.
+        insert_if_absent(db.session, counter, ["series"], series=kind, last_number=0)
         db.session.execute(raise_it)
     sequence = db.session.scalar(select(counter.c.last_number).where(counter.c.series == kind))
     return sequence, f"{SERIES[kind]}{sequence:06d}"

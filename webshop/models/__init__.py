@@ -10,7 +10,7 @@ from webshop.models.orders import ORDER_STATUSES, Order, OrderItem
 from webshop.models.outbox import OutboxMessage, SentEmail
 from webshop.models.pages import Page
 from webshop.models.promotions import (
-    DiscountCode, DiscountRedemption, GiftCard, GiftCardTransaction,
+    DiscountCode, DiscountCustomerUse, DiscountRedemption, GiftCard, GiftCardTransaction,
 )
 from webshop.models.pricing import (
     SHIPPING_KINDS, TAX_CLASSES, OrderTaxLine, ShippingMethod, ShippingRate, ShippingZone,
@@ -23,7 +23,7 @@ from webshop.models.returns import RETURN_STATUSES, ReturnLine, ReturnRequest
 from webshop.models.users import ROLES, STAFF_ROLES, Address, Customer, LoginSession, User
 
 __all__ = [
-    "AuditLog", "Cart", "CartItem", "DisplayCurrency", "DiscountCode", "DiscountRedemption", "GiftCard",
+    "AuditLog", "Cart", "CartItem", "DisplayCurrency", "DiscountCode", "DiscountCustomerUse", "DiscountRedemption", "GiftCard",
     "GiftCardTransaction", "OutboxMessage", "REFUND_STATUSES", "Refund", "ReminderUnsubscribe", "SandboxObject", "SentEmail", "StripeEvent",
     "ORDER_STATUSES", "ROLES", "STAFF_ROLES", "Address", "Category", "Customer",
     "INVOICE_KINDS", "Invoice", "InvoiceCounter", "RETURN_STATUSES", "ReturnLine", "ReturnRequest",

@@ -38,3 +38,14 @@ def locked(model, id_):
     if row is None:
         raise LookupError(f"No {model.__name__} {id_}")
     return row
+
+
+def insert_if_absent(session, table, keys, **values):
+    """INSERT the row unless one with the same `keys` (a unique index's columns) exists,
+    without a savepoint (SQLite's driver mishandles them inside a transaction): ON
+    CONFLICT DO NOTHING, on PostgreSQL after waiting for a concurrent insert of it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name]
+    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))

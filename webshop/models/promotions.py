@@ -1,7 +1,9 @@
 """Promotions: discount codes and their redemptions, gift cards and their ledger.
 
 A code's `uses` counts the redemptions that hold or have consumed a use; it only grows
-through a conditional UPDATE (`uses < max_uses`), so the last use is taken once. A gift
+through a conditional UPDATE (`uses < max_uses`), so the last use is taken once. The same
+count per customer (email) is a row of discount_customer_uses, raised the same way
+(`uses < max_uses_per_customer`), so a customer's last use is taken once too. A gift
 card's `balance` only shrinks through a conditional UPDATE (`balance >= amount`), and
 every change of it is a row in gift_card_transactions (the ledger: the balance is the
 sum of its rows).
@@ -77,6 +79,22 @@ class DiscountRedemption(db.Model):
     updated_at: Mapped[datetime] = updated_at_column()
 
     code: Mapped[DiscountCode] = relationship()
+
+
+class DiscountCustomerUse(db.Model):
+    """How many held or consumed uses of a code one email has: created on its first use,
+    raised with one conditional UPDATE at placement and lowered when the unpaid order is
+    cancelled. The row (PostgreSQL's row lock, SQLite's write lock) is what makes two
+    simultaneous orders of one customer count one after the other."""
+
+    __tablename__ = "discount_customer_uses"
+    __table_args__ = (CheckConstraint("uses >= 0", name="uses_not_negative"),)
+
+    code_id: Mapped[int] = mapped_column(
+        ForeignKey("discount_codes.id", ondelete="CASCADE"), primary_key=True)
+    # Lower-case, as orders store it.
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GiftCard(db.Model):

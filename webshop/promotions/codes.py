@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webshop.extensions import db
-from webshop.models import DiscountCode, DiscountRedemption, Product, utcnow
+from webshop.models import DiscountCode, DiscountCustomerUse, Product, utcnow
 from webshop.models.base import as_utc
 from webshop.i18n import format_date, money
 from webshop.money import format_money
@@ -145,13 +145,16 @@ def spread(amount, lines):
     return {variant_id: share for variant_id, share in shares.items() if share}
 
 
+def customer_key(email):
+    return (email or "").strip().lower()
+
+
 def uses_by(code_id, email):
-    """How often this email has a held or consumed redemption of the code."""
+    """How often this email holds or has consumed a use of the code (its counter row)."""
     return db.session.scalar(
-        select(func.count()).select_from(DiscountRedemption).where(
-            DiscountRedemption.code_id == code_id,
-            DiscountRedemption.email == email.strip().lower(),
-            DiscountRedemption.status.in_(("held", "consumed"))))
+        select(DiscountCustomerUse.uses).where(DiscountCustomerUse.code_id == code_id,
+                                               DiscountCustomerUse.email == customer_key(email))
+    ) or 0
 
 
 def describe(code):

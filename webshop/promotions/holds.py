@@ -2,28 +2,31 @@
 back when the unpaid order is cancelled, and a refund's gift-card part.
 
 - Placement (`hold`, in the order's transaction): the code's use is reserved with one
-  conditional UPDATE (`uses < max_uses`) and a "held" redemption row; the gift card is
+  conditional UPDATE (`uses < max_uses`), the customer's with another on their counter
+  row (`uses < max_uses_per_customer`), and a "held" redemption row; the gift card is
   debited with one conditional UPDATE (`balance >= amount`) and a ledger row. Either
   failing raises PromotionError and the caller rolls the whole order back, so the last
   use and the last of a balance go to exactly one order, also on SQLite.
 - Paid (`events.order_changed`, in the transition's unit of work): the held use is
   consumed, and every unit of a gift-card line issues a card worth its price, emailed
   to the buyer through the outbox.
-- Cancelled while unpaid: the held use is released (the counter goes down) and the
+- Cancelled while unpaid: the held use is released (both counters go down) and the
   card's debit is credited back ("release").
 - Refunded by staff: Stripe gives back at most what Stripe took (the order's
   amount_due); the part of a refund beyond that goes back to the cards the order was
   paid with ("refund" ledger rows), see `card_share`.
 """
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from webshop import events
 from webshop.extensions import db
-from webshop.models import DiscountCode, DiscountRedemption, utcnow
+from webshop.models import DiscountCode, DiscountCustomerUse, DiscountRedemption, utcnow
 from webshop.models.audit import record
+from webshop.models.base import insert_if_absent
 from webshop.models.payments import Refund
 from webshop.promotions import giftcards
-from webshop.promotions.codes import PromotionError, is_gift_card_line, uses_by
+from webshop.promotions.codes import PromotionError, customer_key, is_gift_card_line
 
 
 def hold(order, cart, applied, actor=None):
@@ -32,10 +35,7 @@ def hold(order, cart, applied, actor=None):
     balance was taken meanwhile; the caller rolls back."""
     if applied.code is not None and applied.discount is not None:
         code = applied.code
-        if (code.max_uses_per_customer is not None
-                and uses_by(code.id, order.email) >= code.max_uses_per_customer):
-            # Counted again here: placement has taken the shopper's lock (PostgreSQL).
-            raise PromotionError(f"You have already used the code {code.code}.", "code")
+        _take_customer_use(code, order.email)
         taken = db.session.execute(
             update(DiscountCode).where(
                 DiscountCode.id == code.id, DiscountCode.active.is_(True),
@@ -54,6 +54,33 @@ def hold(order, cart, applied, actor=None):
         giftcards.debit(applied.card.id, order.gift_card_amount, order.id, actor)
     if cart is not None:
         cart.discount_code = cart.gift_card_code = None
+
+
+def _take_customer_use(code, email):
+    """One more use of the code by this email, within max_uses_per_customer: its counter
+    row is created if absent, then raised with one conditional UPDATE, which waits for a
+    concurrent order of the same customer (the row's lock) and counts after it.
+    PromotionError if the customer has no use left."""
+    key = customer_key(email)
+    insert_if_absent(db.session, DiscountCustomerUse.__table__, ["code_id", "email"],
+                     code_id=code.id, email=key, uses=0)
+    raise_it = update(DiscountCustomerUse).where(DiscountCustomerUse.code_id == code.id,
+                                                 DiscountCustomerUse.email == key)
+    if code.max_uses_per_customer is not None:
+        raise_it = raise_it.where(DiscountCustomerUse.uses < code.max_uses_per_customer)
+    taken = db.session.execute(raise_it.values(uses=DiscountCustomerUse.uses + 1)
+                               .execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        raise PromotionError(gettext("You have already used the code %(code)s.", code=code.code),
+                             "code")
+
+
+def _give_back_customer_use(code_id, email):
+    db.session.execute(
+        update(DiscountCustomerUse).where(DiscountCustomerUse.code_id == code_id,
+                                          DiscountCustomerUse.email == customer_key(email),
+                                          DiscountCustomerUse.uses > 0)
+        .values(uses=DiscountCustomerUse.uses - 1).execution_options(synchronize_session=False))
 
 
 def on_order_changed(order, status, **_kwargs):
@@ -76,6 +103,7 @@ def _release(order):
         db.session.execute(
             update(DiscountCode).where(DiscountCode.id == code_id, DiscountCode.uses > 0)
             .values(uses=DiscountCode.uses - 1).execution_options(synchronize_session=False))
+        _give_back_customer_use(code_id, order.email)
         record(db.session, "discount.released", "discount_code", code_id,
                after={"order": order.number}, note="The unpaid order was cancelled.")
     if order.gift_card_amount:
