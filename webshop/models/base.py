@@ -49,3 +49,24 @@ def insert_if_absent(session, table, keys, **values):
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
         session.get_bind().dialect.name]
     session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def commit_keeping(*objects):
+    """Commit the session like db.session.commit(), but keep `objects` loaded: they hold
+    what this transaction has just written (or read), so using them after the commit
+    costs no query and opens no new transaction. Everything else is expired, as every
+    commit does."""
+    from webshop.extensions import db
+
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    if expire:
+        keep = {id(obj) for obj in objects}
+        for obj in list(session.identity_map.values()):
+            if id(obj) not in keep:
+                session.expire(obj)

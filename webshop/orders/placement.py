@@ -27,6 +27,7 @@ from webshop import catalog, pricing
 from webshop.extensions import db
 from webshop.models import Customer, Order, OrderItem, OrderTaxLine, ProductVariant, utcnow
 from webshop.models.audit import record
+from webshop.models.base import commit_keeping
 from webshop.orders.errors import EmptyCart, OrderError, OutOfStock
 from webshop.orders.lifecycle import transition
 from webshop.validation import ValidationError
@@ -47,7 +48,8 @@ class ShippingAddress:
 
 
 def place_order(cart, email, address, shipping_method, idempotency_key, user=None,
-                save_address=False, adjust=None, hold=None, locale="en"):
+                save_address=False, adjust=None, hold=None, locale="en", lines=None,
+                reserve_at_least=None):
     """Turn the cart into a pending order, reserving its stock. Commits once.
 
     The same idempotency key (a double click, a retried POST) returns the order it
@@ -60,12 +62,18 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
     a gift card's balance: webshop.promotions) or raises a ValidationError, which places
     nothing. An order with nothing left to pay (a gift card covers it) is paid at once.
     `locale` is the shopper's language: the order's emails are written in it.
+    `lines`: the cart's lines (carts.lines) if the caller has just read them in this
+    request; they are read here otherwise. `reserve_at_least` (a timedelta): the stock
+    stays reserved at least that long, even when RESERVATION_MINUTES is shorter (a
+    payment page that must stay open longer: Stripe's lasts at least 30 minutes).
+    A new order comes back as committed, with its values and lines still loaded (no
+    query to read them again); an existing one (the same key) as read.
     """
     idempotency_key = _bound_key(idempotency_key, cart, user)
     existing = _by_idempotency_key(idempotency_key)
     if existing is not None:
         return existing
-    lines = carts.lines(cart)
+    lines = carts.lines(cart) if lines is None else lines
     if not lines:
         raise EmptyCart()
     if not shipping_method:
@@ -80,7 +88,8 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         if short:
             db.session.rollback()
             raise OutOfStock(short)
-        order = _new_order(lines, priced, email, address, idempotency_key, user, locale)
+        order = _new_order(lines, priced, email, address, idempotency_key, user, locale,
+                           reserve_at_least)
         if save_address and user is not None:
             accounts.stage_default_address(user, **vars(address))
         carts.clear(cart)
@@ -92,7 +101,7 @@ def place_order(cart, email, address, shipping_method, idempotency_key, user=Non
         if order.amount_due == 0:  # no payment page: paid through the one transition
             transition(order, "paid", note="Nothing left to pay: paid in full by gift card."
                        if order.gift_card_amount else "Nothing to pay.")
-        db.session.commit()
+        commit_keeping(order, *order.items, *order.tax_lines, user)
     except IntegrityError:
         # A concurrent submit of the same form won the race: show the order it made.
         db.session.rollback()
@@ -216,7 +225,9 @@ def _reserve_stock(lines):
     return short
 
 
-def _new_order(lines, priced, email, address, idempotency_key, user, locale="en"):
+def _new_order(lines, priced, email, address, idempotency_key, user, locale="en",
+               reserve_at_least=None):
+    reserved = timedelta(minutes=current_app.config["RESERVATION_MINUTES"])
     order = Order(
         number=_new_number(), customer=_customer_for(email, address, user),
         user_id=user.id if user else None, email=email.strip().lower(), status="pending",
@@ -228,7 +239,7 @@ def _new_order(lines, priced, email, address, idempotency_key, user, locale="en"
         tax=priced.tax, total=priced.total, gift_card_amount=priced.gift_card,
         currency=priced.currency, tax_country=priced.tax_country,
         idempotency_key=idempotency_key, locale=locale,
-        reserved_until=utcnow() + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+        reserved_until=utcnow() + max(reserved, reserve_at_least or reserved),
     )
     for line, taxed in zip(lines, priced.line_taxes):
         order.items.append(OrderItem(

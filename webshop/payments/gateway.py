@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import stripe
 from flask import current_app, has_request_context, request
-from sqlalchemy import or_, update
+from sqlalchemy import inspect, or_, update
 
 from webshop.extensions import db
 from webshop.models import Order, utcnow
@@ -58,7 +58,7 @@ def client():
     )
 
 
-def start_checkout(order_id, success_url, cancel_url):
+def start_checkout(order_id, success_url, cancel_url, placed=None):
     """The URL of the order's Stripe Checkout page, creating the session if needed.
 
     One session per order: under the order's row lock the reservation is stretched to
@@ -67,17 +67,27 @@ def start_checkout(order_id, success_url, cancel_url):
     same session. No transaction is open while Stripe is called; the session id is then
     stored with a compare-and-set, before the shopper is sent away, so a webhook that
     arrives first finds its order.
+
+    `placed`: the order as orders.place_order has just committed it in this request.
+    If it is still loaded, pending, without a session and reserved for longer than a
+    session lives, the session is made from it without reading the order again (no
+    lock and no transaction before the call); the compare-and-set afterwards still
+    settles a race with another attempt, as it does for every attempt.
     """
-    order = locked(Order, order_id)
-    if order.status != "pending":
-        db.session.rollback()
-        raise PaymentError("This order is not waiting for payment.")
+    if _just_placed(placed):
+        order = placed
+    else:
+        order = locked(Order, order_id)
+        if order.status != "pending":
+            db.session.rollback()
+            raise PaymentError("This order is not waiting for payment.")
+        if (order.stripe_checkout_session_id is None
+                and as_utc(order.reserved_until) < utcnow() + MIN_SESSION_LIFETIME):
+            order.reserved_until = utcnow() + SESSION_LIFETIME
     number, session_id = order.number, order.stripe_checkout_session_id
-    if session_id is None and as_utc(order.reserved_until) < utcnow() + MIN_SESSION_LIFETIME:
-        order.reserved_until = utcnow() + SESSION_LIFETIME
     expires = as_utc(order.reserved_until)
     params = _session_params(order, success_url, cancel_url, expires)
-    db.session.commit()
+    db.session.commit()  # nothing stays open across the call (nothing to end if just placed)
     api = client().v1.checkout.sessions
     try:
         if session_id:
@@ -98,6 +108,16 @@ def start_checkout(order_id, success_url, cancel_url):
         _expire_quietly(api, session.id)
         return start_checkout(order_id, success_url, cancel_url)
     return session.url
+
+
+def _just_placed(order):
+    """Whether `order` can be used as it was committed a moment ago: it is loaded, no
+    transaction has begun since (nothing was read, nothing is locked), and it is
+    pending, has no session yet and is reserved long enough for one."""
+    if order is None or db.session().in_transaction() or inspect(order).expired_attributes:
+        return False
+    return (order.status == "pending" and order.stripe_checkout_session_id is None
+            and as_utc(order.reserved_until) >= utcnow() + MIN_SESSION_LIFETIME)
 
 
 def _open_url(session):

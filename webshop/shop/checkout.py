@@ -66,12 +66,12 @@ def cart_add():
         variant_id, refused = variant_choice.posted_choice(whole_number(variant_id), request.form)
         if refused:
             raise carts.CartError(refused)
-        cart = carts.add_item(variant_id, quantity, **cart_session.owner())
+        count = carts.add_and_count(variant_id, quantity, **cart_session.owner())[1]
     except carts.CartError as error:
         if htmx:
             return render_template("shop/_added.html", error=str(error)), 422
         return _done(error=str(error), back=back)
-    cart_session.remember_count(carts.item_count(cart))
+    cart_session.remember_count(count)
     if htmx:
         return render_template("shop/_added.html", error=None)
     return _done(message=_("Added to your cart."))
@@ -131,7 +131,8 @@ def checkout():
             order = orders.place_order(
                 cart, form.email.data, _address(form), form.shipping_method.data,
                 form.idempotency_key.data, user=user, save_address=form.save_address.data,
-                adjust=promos.adjust, hold=promos.hold, locale=i18n.current(),
+                adjust=promos.adjust, hold=promos.hold, locale=i18n.current(), lines=lines,
+                reserve_at_least=gateway.SESSION_LIFETIME,
             )
         except orders.EmptyCart as error:
             return _done(error=str(error))
@@ -141,7 +142,7 @@ def checkout():
             show_error(form, error)
         else:
             cart_session.remember_count(0)
-            return _to_payment(order)
+            return _to_payment(order, placed=True)
     if not lines and not form.form_errors:
         return _done(error=_("Your cart is empty."))
     totals, applied = _priced(cart, lines, form.country.data, form.shipping_method.data)
@@ -195,9 +196,10 @@ def order_url(order, **kwargs):
                    **kwargs)
 
 
-def _to_payment(order):
+def _to_payment(order, placed=False):
     """Send the shopper to Stripe's payment page for the order (303), or back to the
-    order page with a message if the payment provider cannot be reached."""
+    order page with a message if the payment provider cannot be reached. `placed`: the
+    order is place_order's answer in this request (the gateway may use it as it is)."""
     back = order_url(order, _external=True)
     # Stripe fills in the session id, so the order page can ask Stripe about it once.
     success_url = back + ("&" if "?" in back else "?") + "session_id={CHECKOUT_SESSION_ID}"
@@ -208,7 +210,8 @@ def _to_payment(order):
         flash(_("Thank you: your gift card paid for the whole order."), "success")
         return redirect(order_page, 303)
     try:
-        url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url)
+        url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url,
+                                     placed=order if placed else None)
     except orders.PaymentError as error:
         flash(f"{error} Your items are held for you.", "error")
         return redirect(order_page, 303)

@@ -119,7 +119,7 @@ def create_session(params, base_url):
             "amount_subtotal": shipping, "amount_tax": 0, "amount_total": shipping,
             "shipping_rate": shipping_options[0]["id"],
         }
-    return store.put(session)
+    return store.put(session, new=True)
 
 
 def _line_item(params, index):

@@ -63,7 +63,8 @@ def _api_call(view, url_values):
         status, body = error.status, error.body()
     if key:
         store.put({"id": _key_id(api_key, key), "object": "idempotency_key", "key": key[:255],
-                   "fingerprint": _fingerprint(), "status": status, "body": body})
+                   "fingerprint": _fingerprint(), "status": status, "body": body},
+                  new=True)  # _replay found none; a concurrent twin fails the commit below
     try:
         webhooks.commit_and_deliver()
     except IntegrityError:  # the same key committed first by a concurrent request

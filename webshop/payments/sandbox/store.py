@@ -35,10 +35,12 @@ def get(object_id, kind=None, lock=False):
     return copy.deepcopy(row.data)
 
 
-def put(data, kind=None):
-    """Insert or replace the object `data` (its "id" is the key)."""
+def put(data, kind=None, new=False):
+    """Insert or replace the object `data` (its "id" is the key). `new`: the id was just
+    made, or just looked up and not found: insert without looking for a row first (one
+    round trip less; a row stored meanwhile under the same id fails the commit)."""
     kind = kind or data["object"]
-    row = db.session.get(SandboxObject, data["id"])
+    row = None if new else db.session.get(SandboxObject, data["id"])
     if row is None:
         db.session.add(SandboxObject(id=data["id"], object=kind, data=copy.deepcopy(data)))
     else:

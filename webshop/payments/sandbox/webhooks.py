@@ -66,7 +66,7 @@ def record_event(event_type, obj):
     if has_request_context() and request.path.startswith("/_sandbox/stripe/v1/"):
         event["request"] = {"id": g.get("stripe_request_id"),
                             "idempotency_key": request.headers.get("Idempotency-Key")}
-    store.put(event)
+    store.put(event, new=True)
     db.session.info.setdefault(_PENDING, []).append(event)
     return event
 
