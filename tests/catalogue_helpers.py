@@ -1,12 +1,13 @@
-"""What the catalogue admin tests share: reading back the audit log, the image upload and
-the inline stock form, and finding the error shown under a field."""
+"""What the catalogue tests share: reading back the audit log, the image upload and the
+inline stock form, finding the error shown under a field, and variants with pictures."""
 import io
 import re
 
 from PIL import Image
 from sqlalchemy import select
 
-from webshop.models import AuditLog
+from webshop.extensions import db as _db
+from webshop.models import AuditLog, ProductImage
 
 
 def forget_session(db):
@@ -43,7 +44,17 @@ def audit(db, action=None):
     return db.session.scalars(stmt).all()
 
 
-
+def pictures_by_colour(product, colours=("blue", "black")):
+    """Gives the product a picture per colour (tee-<colour>.webp, in that order) and each
+    variant its Colour's picture; commits."""
+    images = {c: ProductImage(filename=f"tee-{c}.webp", alt=f"Tee in {c}", position=n)
+              for n, c in enumerate(colours)}
+    product.images.extend(images.values())
+    _db.session.flush()
+    for variant in product.variants:
+        variant.image_id = images[variant.option_values["Colour"].lower()].id
+    _db.session.commit()
+    return product
 
 
 def stock_post(client, token, variant_id, htmx=True, **data):

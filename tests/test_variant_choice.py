@@ -1,10 +1,9 @@
 """Choosing a variant one option at a time, the gallery, and "from" prices (issue 12)."""
 import re
 
-from tests.catalogue_helpers import audit
+from tests.catalogue_helpers import audit, pictures_by_colour
 from tests.helpers import csrf_token
 from tests.factories import make_product
-from webshop.models import ProductImage
 
 HX = {"HX-Request": "true", "HX-Target": "product-purchase"}
 
@@ -16,15 +15,7 @@ def _tee(db):
         {"options": {"Size": "S", "Colour": "Black"}, "price": 2000, "stock": 0},
         {"options": {"Size": "M", "Colour": "Blue"}, "price": 2600, "stock": 2},
     ])
-    blue, black = ProductImage(filename="tee-blue.webp", alt="Tee in blue"), \
-        ProductImage(filename="tee-black.webp", alt="Tee in black", position=1)
-    product.images.extend([blue, black])
-    db.session.flush()
-    product.variants[0].image_id = blue.id
-    product.variants[1].image_id = black.id
-    product.variants[2].image_id = blue.id
-    db.session.commit()
-    return product
+    return pictures_by_colour(product)
 
 
 def _radio(html, field, value):

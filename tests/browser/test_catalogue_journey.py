@@ -3,9 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.catalogue_helpers import pictures_by_colour
 from tests.factories import make_category, make_product, make_user
-from webshop.extensions import db as _db
-from webshop.models import ProductImage
 from webshop.pricing import currencies
 
 
@@ -50,13 +49,7 @@ def test_shopper_chooses_size_and_colour_by_mouse_and_keyboard_and_adds_it(live_
         {"options": {"Size": "M", "Colour": "Blue"}, "price": 2600, "stock": 2},
         {"options": {"Size": "M", "Colour": "Black"}, "price": 2600, "stock": 30},
     ])
-    blue, black = (ProductImage(filename=f"tee-{c}.webp", alt=f"Tee in {c}", position=n)
-                   for n, c in enumerate(("blue", "black")))
-    product.images.extend([blue, black])
-    _db.session.flush()
-    for variant in product.variants:
-        variant.image_id = (blue if variant.option_values["Colour"] == "Blue" else black).id
-    _db.session.commit()
+    pictures_by_colour(product)
     main_image = page.locator("#product-gallery .gallery-slide").first
 
     page.goto(f"{live_server}/products/{product.slug}")

@@ -7,35 +7,19 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from tests.catalogue_helpers import pictures_by_colour
 from tests.factories import make_category, make_product
 from tests.review_helpers import add_reviews
-from webshop.extensions import db as _db
-from webshop.models import ProductImage
 
 
 @pytest.fixture
 def tee(db):
     """Sizes S and M in Blue and Black, but no M in Black; S in Black is sold out."""
-    product = make_product("Field Tee", option_names=["Size", "Colour"], variants=[
+    return pictures_by_colour(make_product("Field Tee", option_names=["Size", "Colour"], variants=[
         {"options": {"Size": "S", "Colour": "Blue"}, "price": 2000, "stock": 5},
         {"options": {"Size": "S", "Colour": "Black"}, "price": 2000, "stock": 0},
         {"options": {"Size": "M", "Colour": "Blue"}, "price": 2600, "stock": 2},
-    ])
-    blue, black = (ProductImage(filename=f"tee-{c}.webp", alt=f"Tee in {c}", position=n)
-                   for n, c in enumerate(("blue", "black")))
-    product.images.extend([blue, black])
-    _db.session.flush()
-    for variant in product.variants:
-        variant.image_id = (blue if variant.option_values["Colour"] == "Blue" else black).id
-    _db.session.commit()
-    return product
-
-
-@pytest.fixture
-def no_js_page(browser):
-    context = browser.new_context(java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+    ]))
 
 
 def radio(page, name):

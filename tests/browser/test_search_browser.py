@@ -21,14 +21,6 @@ def catalogue(db):
     return mug
 
 
-@pytest.fixture
-def axe_page(browser):
-    """Script on; the CSP bypassed only so that axe can be injected."""
-    context = browser.new_context(bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
 def test_suggestions_follow_the_typing_and_the_keyboard_picks_one(live_server, axe_page,
                                                                    catalogue):
     page = axe_page
@@ -88,25 +80,21 @@ def test_a_search_that_finds_nothing_offers_did_you_mean(live_server, axe_page, 
     assert axe_violations(page) == []
 
 
-def test_without_script_search_forgives_and_suggestions_are_a_page(live_server, browser,
+def test_without_script_search_forgives_and_suggestions_are_a_page(live_server, no_js_page,
                                                                    catalogue):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    try:
-        page.goto(live_server + "/")
-        box = page.get_by_role("combobox", name="Search products")
-        box.fill("stonware mugg")  # two typos: trigram similarity still finds it
-        box.press("Enter")
-        expect(page).to_have_url(re.compile(r"/products\?q=stonware\+mugg"))
-        expect(page.locator(".product-card").first).to_contain_text("Stoneware Mug")
+    page = no_js_page
+    page.goto(live_server + "/")
+    box = page.get_by_role("combobox", name="Search products")
+    box.fill("stonware mugg")  # two typos: trigram similarity still finds it
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/products\?q=stonware\+mugg"))
+    expect(page.locator(".product-card").first).to_contain_text("Stoneware Mug")
 
-        box.fill("merino blnket")
-        box.press("Enter")
-        page.get_by_role("link", name="merino blanket").click()
-        expect(page.locator(".product-card")).to_contain_text("Merino Wool Throw Blanket")
+    box.fill("merino blnket")
+    box.press("Enter")
+    page.get_by_role("link", name="merino blanket").click()
+    expect(page.locator(".product-card")).to_contain_text("Merino Wool Throw Blanket")
 
-        page.goto(live_server + "/search/suggestions?q=stonew")
-        page.get_by_role("link", name="Stoneware Mug").click()
-        expect(page.get_by_role("heading", name="Stoneware Mug", level=1)).to_be_visible()
-    finally:
-        context.close()
+    page.goto(live_server + "/search/suggestions?q=stonew")
+    page.get_by_role("link", name="Stoneware Mug").click()
+    expect(page.get_by_role("heading", name="Stoneware Mug", level=1)).to_be_visible()
