@@ -287,10 +287,13 @@ def item_count(cart):
     )
 
 
-def merge_guest_cart(token, user_id):
+def merge_guest_cart(token, user_id, keep_codes=None):
     """On login: move the guest cart's lines into the customer's cart. Commits.
 
-    Quantities add up, capped by stock and max_quantity(). Returns the new item count.
+    Quantities add up, capped by stock and max_quantity(). `keep_codes(guest, own)`, if
+    given, is called with both carts before the guest's goes, in the same unit of work:
+    the promotions decide which of the guest's codes the customer's cart keeps. Returns
+    the new item count.
     """
     guest = find_cart(token=token) if token else None
     if guest is not None and guest.items:
@@ -309,6 +312,8 @@ def merge_guest_cart(token, user_id):
             elif capped > 0:
                 own.items.append(CartItem(variant_id=item.variant_id, quantity=capped))
         _touch(own)
+        if keep_codes is not None and (guest.discount_code or guest.gift_card_code):
+            keep_codes(guest, own)
     if guest is not None:
         db.session.delete(guest)
     db.session.commit()

@@ -126,6 +126,64 @@ def quote_for(cart, lines, country=None, shipping_method=None, email=None):
     return pricing.quote(lines, country, shipping_method, **result.quote_args()), result
 
 
+def carry_guest_codes(guest, own, lines, email):
+    """At login, in the caller's unit of work (the carts' merge, which commits): the
+    guest cart's discount code and gift card go onto the customer's cart `own`, whose
+    `lines` are the merged ones, if they still apply with the customer's email. A cart
+    holds one of each: where `own` already holds one, the one that takes more off (a
+    card: the larger usable balance) stays, the customer's on a tie. Returns what to
+    tell the shopper, one message per code the guest brought."""
+    notes = []
+    if guest.discount_code and guest.discount_code != own.discount_code:
+        notes.append(_keep_better(own, "discount_code", guest.discount_code, lines, email))
+    if guest.gift_card_code and guest.gift_card_code != own.gift_card_code:
+        notes.append(_keep_better(own, "gift_card_code", guest.gift_card_code, lines, email))
+    return notes
+
+
+def _keep_better(own, slot, brought, lines, email):
+    shown = brought if slot == "discount_code" else giftcards.masked(brought)
+    try:
+        worth = _worth(slot, brought, lines, email)
+    except PromotionError as error:
+        return gettext("Your code %(code)s was not kept: %(reason)s", code=shown,
+                       reason=str(error))
+    held = getattr(own, slot)
+    try:
+        held_worth = _worth(slot, held, lines, email) if held else -1
+    except PromotionError:
+        held_worth = -1  # what the account's cart held no longer applies
+    if worth <= held_worth:
+        kept = held if slot == "discount_code" else giftcards.masked(held)
+        return gettext("Your cart keeps %(kept)s, which takes more off than %(code)s.",
+                       kept=kept, code=shown)
+    setattr(own, slot, brought)
+    if held_worth >= 0:
+        replaced = held if slot == "discount_code" else giftcards.masked(held)
+        return gettext("Your cart now holds %(code)s instead of %(replaced)s: it takes more "
+                       "off.", code=shown, replaced=replaced)
+    return gettext("Your code %(code)s is still on your cart.", code=shown)
+
+
+def _worth(slot, text, lines, email):
+    """What the code would take off these lines (free shipping: the cheapest delivery to
+    the shop's country); PromotionError if it does not apply."""
+    if slot == "gift_card_code":
+        card = giftcards.find(text)
+        if card is None:
+            raise PromotionError(gettext("That gift card is no longer valid."))
+        return giftcards.usable(card, lines[0].currency)
+    code = codes.find(text)
+    if code is None:
+        raise PromotionError(gettext("The code %(code)s is no longer valid.", code=text))
+    discount = codes.check(code, lines, email=email)
+    if not discount.free_shipping:
+        return discount.amount
+    from webshop import pricing
+    options = pricing.quote(lines).shipping_options
+    return min((option.price for option in options), default=0)
+
+
 class OrderPromotions:
     """What orders.place_order asks of the promotions, for one cart and buyer:
     `adjust(lines)` (the strict version of `applied`, with the buyer's email: a code

@@ -4,10 +4,10 @@ A guest's cart is found by a random token in the signed session cookie; a custom
 by their user id. The header badge reads `cart_count` from the session, so no page
 has to query the cart just to draw the header; every cart change refreshes it.
 """
-from flask import session
+from flask import flash, session
 from flask_login import current_user
 
-from webshop import cart
+from webshop import cart, promotions
 
 TOKEN_KEY = "cart_token"
 COUNT_KEY = "cart_count"
@@ -35,8 +35,16 @@ def remember_count(count):
 
 
 def after_login(user):
-    """Fold the guest cart into the customer's cart and refresh the badge."""
-    remember_count(cart.merge_guest_cart(session.pop(TOKEN_KEY, None), user.id))
+    """Fold the guest cart (with its codes) into the customer's cart, refresh the badge
+    and tell the shopper what became of the codes."""
+    notes = []
+
+    def keep_codes(guest, own):
+        notes.extend(promotions.carry_guest_codes(guest, own, cart.lines(own), user.email))
+
+    remember_count(cart.merge_guest_cart(session.pop(TOKEN_KEY, None), user.id, keep_codes))
+    for note in notes:
+        flash(note)
 
 
 def after_logout():
