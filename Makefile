@@ -8,6 +8,9 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 FLASK      := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each has its own PostgreSQL database and Redis database, so
+# the suite's waiting (browsers, workers, gunicorn starts) overlaps; 0 runs it in one process.
+PYTEST_WORKERS ?= 2
 CLUSTER_ARGS ?=
 
 .PHONY: venv run test services browser nginx cluster bench bench-mix clean screenshots translations
@@ -38,7 +41,7 @@ run: venv
 	WEBSHOP_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: venv services browser nginx
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # PNGs of home, list, product and cart at 1280 and 390 px into screenshots/ (git-ignored).
 screenshots: venv services browser
