@@ -3,7 +3,7 @@ note per refund, with the seller's details from config and the VAT per rate, cop
 issue time (issue), and what their pages show and to whom (documents)."""
 from webshop.invoices.documents import (
     SELLER_PLACEHOLDER, credit_note_of, credit_notes, invoice_of, order_for_documents,
-    percent, seller_of,
+    seller_of,
 )
 from webshop.invoices.issue import (
     breakdown, init_app, issue_credit_note, issue_invoice, issue_missing, next_number,
@@ -12,5 +12,5 @@ from webshop.invoices.issue import (
 __all__ = [
     "SELLER_PLACEHOLDER", "breakdown", "credit_note_of", "credit_notes", "init_app",
     "invoice_of", "issue_credit_note", "issue_invoice", "issue_missing", "next_number",
-    "order_for_documents", "percent", "seller_of",
+    "order_for_documents", "seller_of",
 ]

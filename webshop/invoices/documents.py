@@ -69,9 +69,3 @@ def seller_of(document):
              if line.strip()]
     return Seller(data.get("name") if configured else SELLER_PLACEHOLDER, lines,
                   data.get("vat_id") or "", data.get("email") or "", configured)
-
-
-def percent(rate_bp):
-    """1900 -> "19", 550 -> "5.5" (for "19 %")."""
-    text = f"{rate_bp / 100:.2f}".rstrip("0").rstrip(".")
-    return text or "0"

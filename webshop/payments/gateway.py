@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import stripe
 from flask import current_app, has_request_context, request
+from flask_babel import gettext
 from sqlalchemy import inspect, or_, update
 
 from webshop.extensions import db
@@ -80,7 +81,7 @@ def start_checkout(order_id, success_url, cancel_url, placed=None):
         order = locked(Order, order_id)
         if order.status != "pending":
             db.session.rollback()
-            raise PaymentError("This order is not waiting for payment.")
+            raise PaymentError(gettext("This order is not waiting for payment."))
         if (order.stripe_checkout_session_id is None
                 and as_utc(order.reserved_until) < utcnow() + MIN_SESSION_LIFETIME):
             order.reserved_until = utcnow() + SESSION_LIFETIME
@@ -96,7 +97,7 @@ def start_checkout(order_id, success_url, cancel_url, placed=None):
             "idempotency_key": f"checkout-{number}-{int(expires.timestamp())}"})
     except stripe.StripeError as error:
         log.warning("checkout session for %s failed: %s", number, error)
-        raise PaymentError("We could not reach the payment provider. Please try again.") from error
+        raise _unreachable() from error
     stored = db.session.execute(
         update(Order).where(Order.id == order_id, or_(
             Order.stripe_checkout_session_id.is_(None),
@@ -108,6 +109,11 @@ def start_checkout(order_id, success_url, cancel_url, placed=None):
         _expire_quietly(api, session.id)
         return start_checkout(order_id, success_url, cancel_url)
     return session.url
+
+
+def _unreachable():
+    """What the shopper (in their language) and staff read when Stripe did not answer."""
+    return PaymentError(gettext("We could not reach the payment provider. Please try again."))
 
 
 def _just_placed(order):
@@ -122,7 +128,7 @@ def _just_placed(order):
 
 def _open_url(session):
     if session.status != "open":
-        raise PaymentError("The payment page for this order has closed.")
+        raise PaymentError(gettext("The payment page for this order has closed."))
     return session.url
 
 
@@ -184,7 +190,7 @@ def checkout_state(session_id):
     try:
         return _state(client().v1.checkout.sessions.retrieve(session_id))
     except stripe.StripeError as error:
-        raise PaymentError("We could not reach the payment provider. Please try again.") from error
+        raise _unreachable() from error
 
 
 def close_checkout(session_id):
@@ -200,7 +206,7 @@ def close_checkout(session_id):
             except stripe.InvalidRequestError:
                 session = api.retrieve(session_id)  # no longer open: paid (or expired) just now
     except stripe.StripeError as error:
-        raise PaymentError("We could not reach the payment provider. Please try again.") from error
+        raise _unreachable() from error
     return _state(session)
 
 

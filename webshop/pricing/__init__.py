@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
+from flask_babel import gettext
 
 from webshop.pricing import shipping as _shipping
 from webshop.pricing import tables as _tables
@@ -154,12 +155,13 @@ def _vat(tables, country, lines, discounts, shipping):
 
 def _not_offered(tables, country, options):
     if not options:
-        return ShippingNotOffered(f"Sorry, we do not ship to {country_name(country)}.",
-                                  field="country")
+        return ShippingNotOffered(gettext("Sorry, we do not ship to %(country)s.",
+                                          country=country_name(country)), field="country")
     names = ", ".join(o.label for o in options)
     return ShippingNotOffered(
-        f"That delivery method is not offered for {country_name(country)}: choose one of "
-        f"{names}.", field="shipping_method")
+        gettext("That delivery method is not offered for %(country)s: choose one of "
+                "%(names)s.", country=country_name(country), names=names),
+        field="shipping_method")
 
 
 def shipping_countries():

@@ -1,6 +1,14 @@
 """The countries the admin may put into a shipping zone or give a VAT rate: ISO 3166-1
 alpha-2 codes and English names (the EU's 27, the rest of the EEA, and Europe's other
-usual destinations). Add a line here to ship further."""
+usual destinations). Add a line here to ship further.
+
+Shoppers read a country's name in their language: CLDR's (Babel's) for any language but
+English, which keeps the names below (admin pages are always English)."""
+import functools
+
+from babel import Locale
+
+from webshop import i18n
 
 EU_MEMBERS = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
@@ -20,5 +28,16 @@ COUNTRY_NAMES = {
 
 
 def country_name(code):
-    """A country's name for people; the code itself for one not listed."""
+    """A country's name for people in the current language ("Deutschland" in German);
+    the code itself for one not listed."""
+    language = i18n.current()
+    if language != i18n.DEFAULT:
+        name = _territories(language).get(code)
+        if name:
+            return name
     return COUNTRY_NAMES.get(code, code)
+
+
+@functools.lru_cache(maxsize=8)
+def _territories(language):
+    return Locale.parse(language).territories

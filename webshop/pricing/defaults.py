@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from webshop.extensions import db
+from webshop.i18n import _N
 from webshop.models import ShippingMethod, ShippingRate, ShippingZone, ShippingZoneCountry, TaxRate
 from webshop.pricing import tables
 from webshop.pricing.countries import EU_MEMBERS
@@ -48,8 +49,8 @@ def plan(config, have_rates=(), zoned=(), zone_names=()):
     `install` and by migration 0007, which gives a new database these defaults."""
     rates = [(country, tax_class, rate, label)
              for country, (standard, reduced) in EU_VAT_RATES.items()
-             for tax_class, rate, label in (("standard", standard, "Standard"),
-                                            ("reduced", reduced, "Reduced"))
+             for tax_class, rate, label in (("standard", standard, _N("Standard")),
+                                            ("reduced", reduced, _N("Reduced")))
              if rate is not None and (country, tax_class) not in have_rates]
     zoned = set(zoned)
     zones = []

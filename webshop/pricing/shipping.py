@@ -6,6 +6,7 @@ in grams for `weight` methods; `flat` and `free_over` use their one band). A met
 free from its `free_over` value (0: never). A method whose bands the cart does not
 reach (a weight band starting above the cart's weight) is not offered.
 """
+import unicodedata
 from dataclasses import dataclass
 
 from webshop.pricing.countries import country_name
@@ -52,9 +53,15 @@ def options(tables, country, goods_value, weight_grams):
 
 
 def countries(tables):
-    """[(code, name)] of every country some zone ships to, by name."""
+    """[(code, name)] of every country some zone ships to, by name in the current
+    language ("Österreich" among the O's: accents do not count)."""
     return sorted(((code, country_name(code)) for code in tables["zones"]),
-                  key=lambda item: item[1])
+                  key=lambda item: _sort_key(item[1]))
+
+
+def _sort_key(name):
+    return "".join(c for c in unicodedata.normalize("NFKD", name)
+                   if not unicodedata.combining(c)).casefold()
 
 
 def method_name(tables, code):

@@ -12,9 +12,15 @@ line's share of its rate's VAT is then apportioned by the largest remainder, so 
 lines add up exactly to the breakdown. Shipping carries the destination's standard
 rate (a simplification: strictly, mixed-rate orders split shipping by the goods' rates).
 """
+from decimal import Decimal
+
+from babel.numbers import format_decimal
 from flask import current_app
 
-ZERO = (0, "Zero")
+from webshop import i18n
+from webshop.i18n import _N
+
+ZERO = (0, _N("Zero"))  # labels are msgids: a document shows them translated
 
 
 def tax_country(destination):
@@ -55,6 +61,8 @@ def apportion(total, weights):
 
 
 def rate_text(rate_bp):
-    """19 %, 5.5 %, 25.5 %: a rate for people."""
-    whole, part = divmod(rate_bp, 100)
-    return f"{whole}.{part:02d}".rstrip("0").rstrip(".") + " %" if part else f"{whole} %"
+    """19 %, 5.5 %, 25.5 %: a rate for people, in the current language (German writes
+    "5,5 %"; the no-break space keeps the sign with its number)."""
+    language = i18n.current()
+    number = format_decimal(Decimal(rate_bp).scaleb(-2), format="#,##0.##", locale=language)
+    return f"{number} %" if language == i18n.DEFAULT else f"{number}\u00a0%"

@@ -89,7 +89,7 @@ class OrderReturns:
     refusal: str | None  # why no return can be asked for now
     choices: list  # (order item, units that may still be asked for), those with some left
     window_end: object  # the last moment a return may be asked for, or None
-    reasons: dict
+    reasons: dict  # {key: label in the shopper's language}, the form's options
 
 
 def order_returns_view(order):
@@ -101,8 +101,9 @@ def order_returns_view(order):
     if refusal is None and not any(left.values()):
         refusal = gettext("Every item of this order is already in a return.")
     choices = [(item, left[item.id]) for item in order.items if left.get(item.id)]
+    reasons = {key: gettext(label) for key, label in REASONS.items()}
     return OrderReturns([view(r, order) for r in returns], refusal, choices, window_end(order),
-                        REASONS)
+                        reasons)
 
 
 def view(request, order):

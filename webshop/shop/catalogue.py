@@ -4,6 +4,7 @@ Catalogue pages are cached whole (per catalogue version and per kind of visitor)
 per-shopper parts are slots filled in after the view (see webshop.web.templating).
 """
 from flask import abort, current_app, render_template, request, send_from_directory
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webshop import catalog, facets, media_store, search, variant_choice
@@ -80,7 +81,7 @@ def product_list():
     args = ListArgs(request.args)
     category = catalog.category_by_slug(args.category) if args.category else None
     if args.category and category is None:
-        abort(404, description="There is no such category.")
+        abort(404, description=_("There is no such category."))
     return _render_list(args, category, "shop.product_list")
 
 
@@ -89,7 +90,7 @@ def product_list():
 def category_page(slug):
     category = catalog.category_by_slug(slug)
     if category is None:
-        abort(404, description="There is no such category.")
+        abort(404, description=_("There is no such category."))
     return _render_list(ListArgs(request.args), category, "shop.category_page")
 
 
@@ -138,7 +139,7 @@ def _render_list(args, category, endpoint):
             product=stock_key,
         )
     if html is None:
-        abort(404, description="That page of results does not exist.")
+        abort(404, description=_("That page of results does not exist."))
     return html
 
 
@@ -189,7 +190,7 @@ def product_detail(slug):
     else:
         html = cached_page(("product", slug, variant_id, picked), render, product=slug)
     if html is None:
-        abort(404, description="We could not find that product. It may have been removed.")
+        abort(404, description=_("We could not find that product. It may have been removed."))
     return html
 
 

@@ -213,7 +213,7 @@ def _to_payment(order, placed=False):
         url = gateway.start_checkout(order.id, success_url=success_url, cancel_url=cancel_url,
                                      placed=order if placed else None)
     except orders.PaymentError as error:
-        flash(f"{error} Your items are held for you.", "error")
+        flash(_("%(error)s Your items are held for you.", error=error), "error")
         return redirect(order_page, 303)
     return redirect(url, 303)
 

@@ -5,6 +5,7 @@ catalogue pages, a policy page asked for without a session is one shared answer 
 CDN may keep (webshop.web.edge_cache).
 """
 from flask import abort, render_template
+from flask_babel import gettext as _
 
 from webshop import pages
 from webshop.shop.blueprint import bp
@@ -27,5 +28,5 @@ def page(slug):
 
     html = cached_page(("policy-page", slug[:80]), render)
     if html is None:
-        abort(404, description="There is no such page.")
+        abort(404, description=_("There is no such page."))
     return html

@@ -1,5 +1,6 @@
 """The shopper's side of returns and invoices (blueprint `shop`): the return form on an
-order's page (POST /orders/<number>/returns), the printable invoice and credit notes.
+order's page (POST /orders/<number>/returns), the printable invoice and credit notes
+(written in the order's language).
 
 Who may see an order is the orders domain's rule (its customer, or its signed link in
 `token`, carried by the forms as the order page does); staff also open the documents
@@ -7,10 +8,10 @@ from the admin. The return form is a plain form: it answers with a redirect (303
 flash, or the order page again with the message (422).
 """
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 
-from webshop import invoices, orders, returns
+from webshop import i18n, invoices, orders, returns
 from webshop.shop.blueprint import bp
 from webshop.validation import whole_number
 
@@ -81,8 +82,7 @@ def order_invoice(number):
     if invoice is None:
         abort(404, description=_("Order %(number)s is not paid yet, so it has no invoice.",
                                  number=order.number))
-    return render_template("documents/invoice.html", document=invoice, order=order,
-                           seller=invoices.seller_of(invoice), percent=invoices.percent)
+    return _document_page("documents/invoice.html", invoice, order)
 
 
 @bp.get("/orders/<number>/credit-notes/<int:refund_id>")
@@ -93,5 +93,12 @@ def order_credit_note(number, refund_id):
     note = invoices.credit_note_of(order, refund_id)
     if note is None:
         abort(404, description=_("This order has no such credit note."))
-    return render_template("documents/credit_note.html", document=note, order=order,
-                           seller=invoices.seller_of(note), percent=invoices.percent)
+    return _document_page("documents/credit_note.html", note, order)
+
+
+def _document_page(template, document, order):
+    """A document in the language its order was placed in, whoever opens it (as the
+    order's emails are): the customer reads the invoice they were sent a link to."""
+    with force_locale(order.locale or i18n.DEFAULT):
+        return render_template(template, document=document, order=order,
+                               seller=invoices.seller_of(document))

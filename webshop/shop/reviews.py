@@ -5,7 +5,9 @@ through the template globals below (inside its cached render, so a warm page cos
 query); further pages are /products/<slug>/reviews?page=N, a full page or, for htmx's
 "More reviews", the next items. Writing a review is for logged-in verified buyers.
 """
+from babel.numbers import format_decimal
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
@@ -20,16 +22,24 @@ from webshop.web.edge_cache import shareable
 from webshop.web.forms import form_page, show_error
 from webshop.web.templating import media_url
 
-RATINGS = [(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
+RATINGS = [("5", _l("5 stars")), ("4", _l("4 stars")), ("3", _l("3 stars")),
+           ("2", _l("2 stars")), ("1", _l("1 star"))]
 
 
 class ReviewForm(FlaskForm):
-    rating = RadioField("Your rating", choices=RATINGS,
-                        validators=[InputRequired("Choose a rating from 1 to 5 stars.")])
-    author_name = StringField("Your name as shown", validators=[
+    rating = RadioField(_l("Your rating"), choices=RATINGS,
+                        validators=[InputRequired(_l("Choose a rating from 1 to 5 stars."))])
+    author_name = StringField(_l("Your name as shown"), validators=[
         InputRequired(), Length(max=reviews.MAX_NAME)])
-    title = StringField("Title (optional)", validators=[Length(max=reviews.MAX_TITLE)])
-    body = TextAreaField("Your review (optional)", validators=[Length(max=reviews.MAX_BODY)])
+    title = StringField(_l("Title (optional)"), validators=[Length(max=reviews.MAX_TITLE)])
+    body = TextAreaField(_l("Your review (optional)"), validators=[Length(max=reviews.MAX_BODY)])
+
+
+@bp.app_template_global()
+def rating_text(average):
+    """An average in hundredths of a star as the shopper's language writes it: "4.5",
+    "4,5" (the JSON-LD keeps ReviewsPage.stars, always with a point)."""
+    return format_decimal(average / 100, format="0.0", locale=get_locale() or "en")
 
 
 @bp.app_template_global()
@@ -67,7 +77,7 @@ def product_reviews(slug):
 
     html = cached_page(("reviews", slug, page, fragment), render, product=slug)
     if html is None:
-        abort(404, description="There is no such page of reviews.")
+        abort(404, description=_("There is no such page of reviews."))
     return html
 
 
@@ -76,7 +86,7 @@ def product_reviews(slug):
 def review_new(slug):
     product = catalog.get_product(slug)
     if product is None:
-        abort(404, description="We could not find that product. It may have been removed.")
+        abort(404, description=_("We could not find that product. It may have been removed."))
     state = reviews.review_state(current_user.id, product.id)
     form = ReviewForm()
     if state == "allowed" and form.validate_on_submit():
@@ -86,8 +96,7 @@ def review_new(slug):
         except reviews.ReviewError as error:
             show_error(form, error)
         else:
-            flash("Thank you: your review is shown once our staff have checked it.",
-                  "success")
+            flash(_("Thank you: your review is shown once our staff have checked it."), "success")
             return redirect(url_for("shop.product_detail", slug=slug), 303)
     status = 403 if state != "allowed" and request.method == "POST" else None
     return form_page("shop/review_form.html", form, status, product=product, state=state)

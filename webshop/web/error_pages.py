@@ -20,9 +20,9 @@ RETRY_AFTER_SECONDS = 10
 UNAVAILABLE_MESSAGE = _N("The shop cannot reach its database just now. "
                          "Please try again in a moment.")
 # Titles of the error pages shoppers meet (errors/error.html translates error.name).
-TITLES = (_N("Bad Request"), _N("Forbidden"), _N("Method Not Allowed"), _N("Gone"),
-          _N("Request Entity Too Large"), _N("Unprocessable Entity"), _N("Too Many Requests"),
-          _N("Service Unavailable"))
+TITLES = (_N("Bad Request"), _N("Forbidden"), _N("Not Found"), _N("Method Not Allowed"),
+          _N("Gone"), _N("Request Entity Too Large"), _N("Unprocessable Entity"),
+          _N("Too Many Requests"), _N("Service Unavailable"))
 
 
 def init_app(app):
