@@ -28,6 +28,8 @@ back. The rules:
   id: it never heard back) takes whatever Stripe later says.
 - When a refund first counts (pending or succeeded) its chosen lines go back in stock if
   staff asked, and `events.refund_counted` is sent (the customer's email, once per refund).
+- Gift cards the order bought lose what a counted refund gives back for them, and get
+  it back if that refund fails (promotions.bought_cards; spent cards flag the order).
 - A gift card paid part of the order (Order.gift_card_amount): Stripe refunds at most
   what Stripe took (amount_due); the rest of a refund is credited to the card at once
   (a succeeded row with source "gift_card"; promotions.card_share decides the split).
@@ -322,9 +324,13 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
     refund.status = status
     refund.failure_reason = failure_reason[:100] if status in FINAL else ""
     money = format_money(refund.amount, refund.currency)
+    others = [r for r in order.refunds if r.status in COUNTED and r is not refund]
     if status in COUNTED and before not in COUNTED:
         if refund.restock and refund.lines:
             _restock(order, refund.lines)
+        spent = promotions.take_back_cards(order, refund, others, actor)
+        if spent:
+            flag(order, spent)
         record(db.session, f"order.refund_{status}", "order", order.id, actor=actor,
                after={"refund": refund.id, "stripe_refund": refund.stripe_refund_id,
                       "amount": refund.amount, "source": refund.source},
@@ -335,6 +341,8 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
         record(db.session, f"order.refund_{status}", "order", order.id, actor=actor,
                after={"refund": refund.id, "stripe_refund": refund.stripe_refund_id},
                note=failure_reason)
+        if before in COUNTED:
+            promotions.give_back_cards(order, refund, others, actor)
         if before in COUNTED or before == "requested":
             flag(order, f"The refund of {money} ({refund.stripe_refund_id or 'no Stripe id'}) "
                         f"{status} at Stripe ({failure_reason or 'no reason given'}); "

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from webshop import events
 from webshop.extensions import db
-from webshop.models import DiscountCode, DiscountCustomerUse, DiscountRedemption, utcnow
+from webshop.models import DiscountCode, DiscountCustomerUse, DiscountRedemption, GiftCard, utcnow
 from webshop.models.audit import record
 from webshop.models.base import insert_if_absent
 from webshop.models.payments import Refund
@@ -121,10 +121,13 @@ def _move_redemptions(order, status):
 
 
 def _issue_cards(order):
-    """One card per unit of each gift-card line, worth what the buyer paid for it."""
-    for item in order.items:
-        if not is_gift_card_line(item):
-            continue
+    """One card per unit of each gift-card line, worth what the buyer paid for it; once
+    (an order a failed refund returns to paid has its cards already)."""
+    lines = [item for item in order.items if is_gift_card_line(item)]
+    if not lines or db.session.scalar(
+            select(GiftCard.id).where(GiftCard.order_id == order.id).limit(1)) is not None:
+        return
+    for item in lines:
         for unit in range(item.quantity):
             giftcards.issue(item.unit_price, order.currency, email=order.email,
                             order_id=order.id, order_item_id=item.id,
