@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 CLUSTER_ARGS ?=
 
-.PHONY: venv run test services browser nginx cluster bench bench-mix clean screenshots translations
+.PHONY: venv run test services browser nginx cluster bench bench-edge bench-mix clean screenshots translations
 
 # Create the virtualenv once; reinstall only when requirements.txt is newer than the stamp.
 venv: $(STAMP)
@@ -66,6 +66,11 @@ cluster: venv services nginx
 
 bench: venv services
 	$(BIN)/python scripts/bench.py
+
+# Anonymous catalogue pages from the app's page cache and from nginx's micro-cache, each
+# against the hello-world route (issue 14's two cache targets).
+bench-edge: venv services nginx
+	$(BIN)/python scripts/edgebench.py
 
 # The shopper mix (browse, cart, checkout, account) and orders/s, app alone and through
 # nginx, each against the hello-world route; BENCHMARKS.md has the figures. BENCH_MIX_ARGS

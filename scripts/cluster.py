@@ -59,7 +59,7 @@ class Cluster:
     stopped (all of them, whatever happened) by `stop()`. `url` is nginx's address."""
 
     def __init__(self, environment, web=2, workers=1, port=None, threads=4, run_dir=None,
-                 access_log=False):
+                 access_log=False, nginx_workers="1"):
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("WEBSHOP_")},
                     "WEBSHOP_ENV": "development", "TRUSTED_PROXY_HOPS": "1",
                     "PYTHONUNBUFFERED": "1", **environment}
@@ -72,6 +72,7 @@ class Cluster:
         self.env.setdefault("STATIC_BUILD_DIR", str(self.run_dir / "static"))
         self.web_ports = [free_port() for _ in range(web)]
         self.worker_count, self.threads, self.access_log = workers, threads, access_log
+        self.nginx_workers = nginx_workers  # nginx's worker_processes ("auto": one per CPU)
         self.web, self.workers, self.nginx = [], [], None
 
     # --- starting and stopping ---------------------------------------------------------------
@@ -108,7 +109,7 @@ class Cluster:
                             for port in self.web_ports)
         values = {
             "@USER@": "user root;" if os.geteuid() == 0 else "",
-            "@WORKER_PROCESSES@": "1",
+            "@WORKER_PROCESSES@": str(self.nginx_workers),
             "@RUN@": str(self.run_dir),
             "@ACCESS_LOG@": str(self.run_dir / "access.log") if self.access_log else "off",
             "@SERVERS@": servers,
