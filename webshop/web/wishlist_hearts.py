@@ -7,7 +7,8 @@ webshop.web.templating's slots (an HTML comment with a key derived from SECRET_K
 nothing a visitor types can forge one); after the view, each marker becomes the heart:
 
 - for a visitor who is not logged in (and the shared edge-cached page): a link to log
-  in, the same bytes for everyone;
+  in, the same bytes for everyone, so it is written into the page when the page is
+  rendered (anonymous visitors' pages are cached apart) and costs nothing per request;
 - for a logged-in shopper: a form that saves or removes the product (htmx swaps the
   heart, without JavaScript it is a plain POST), filled from one query of the
   shopper's saved products, made only when the page has a heart.
@@ -41,13 +42,19 @@ def _marker(kind, product_id, slug, variant_id=0):
 
 
 def wishlist_heart(product_id, slug):
-    """The marker for one product's heart (filled per request)."""
+    """One product's heart: for a visitor who is not logged in the login link itself (the
+    same bytes for every such visitor, and their pages are cached apart), otherwise the
+    marker filled per request."""
+    if not current_user.is_authenticated:
+        return Markup(render_heart(product_id, slug, False, None))
     return _marker("heart", product_id, slug)
 
 
 def back_in_stock_button(product_id, slug, variant_id):
-    """The marker for a sold-out variant's "email me when it is back" (a form for a
-    logged-in shopper, a login link for anyone else)."""
+    """A sold-out variant's "email me when it is back": a login link for a visitor who is
+    not logged in (rendered into the page, as the heart is), else the marker of a form."""
+    if not current_user.is_authenticated:
+        return Markup(_render_notify(product_id, slug, variant_id, None))
     return _marker("notify", product_id, slug, variant_id)
 
 
