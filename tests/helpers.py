@@ -4,6 +4,7 @@ import re
 import threading
 import time
 
+import pytest
 from flask import current_app
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ CHECKOUT = {"email": "ada@example.com", "name": "Ada Shopper", "line1": "1 Main 
             "shipping_method": "standard"}
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
+FAILING_REFUND_CARD = "4000 0000 0000 5126"  # the sandbox fails its refunds a moment later
 
 _CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
@@ -143,3 +145,11 @@ def run_concurrently(app, count, work):
     for t in threads:
         t.join(timeout=60)
     return results
+
+
+@pytest.fixture(autouse=True)
+def deliveries_done():
+    """Imported by a test module: no sandbox webhook of one test lands in the next."""
+    from webshop.payments.sandbox import wait_for_deliveries
+    yield
+    wait_for_deliveries(timeout=10)

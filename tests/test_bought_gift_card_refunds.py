@@ -5,25 +5,18 @@ that fails at Stripe after it counted puts the cards back. Real PostgreSQL, the 
 and its webhooks."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import GOOD_CARD, pay, wait_until
+from tests.helpers import (  # noqa: F401  deliveries_done: an autouse fixture
+    FAILING_REFUND_CARD, GOOD_CARD, deliveries_done, pay, wait_until,
+)
 from tests.promotion_helpers import buy
 from webshop import orders
 from webshop.demo.gift_cards import seed_gift_card
 from webshop.extensions import db as _db
 from webshop.models import AuditLog, GiftCard, GiftCardTransaction, Order, ProductVariant
 from webshop.payments.sandbox import wait_for_deliveries
-
-FAILING_REFUND_CARD = "4000 0000 0000 5126"  # the sandbox fails its refunds a moment later
-
-
-@pytest.fixture(autouse=True)
-def deliveries_done():
-    yield
-    wait_for_deliveries(timeout=10)  # no webhook of this test lands in the next one
 
 
 def _order(db, order_id):

@@ -20,6 +20,8 @@ password_reset_requested = _events.signal("password-reset-requested")
 account_email_requested = _events.signal("account-email-requested")
 # sender: a Refund, the first time it counts towards its order (pending or succeeded).
 refund_counted = _events.signal("refund-counted")
+# sender: a Refund that had counted and then failed at Stripe (its money was not given back).
+refund_reversed = _events.signal("refund-reversed")
 # sender: the id of a cart just claimed for an abandoned-cart reminder (webshop.reminders);
 # kwargs: number, which reminder of that cart it is.
 cart_abandoned = _events.signal("cart-abandoned")

@@ -12,8 +12,11 @@
   Invoices ("INV-000001") and credit notes ("CN-000001") are two series: each reads
   without gaps on its own, and a credit note's number never has to wait for, or be
   mistaken for, an invoice's.
-- `source_key` ("order:<id>", "refund:<id>") is unique: however often an event comes,
-  one document per order and per refund.
+- A refund that counted and then failed at Stripe (events.refund_reversed) gets a
+  reversal ("CNR-000001", a third series) cancelling its credit note: same amounts,
+  referencing it; the credit note itself is never changed or deleted.
+- `source_key` ("order:<id>", "refund:<id>", "reversal:<refund id>") is unique: however
+  often an event comes, one document per order, per refund and per failed refund.
 All functions here run inside the caller's unit of work (no commit) unless they say so.
 """
 from flask import current_app
@@ -26,7 +29,7 @@ from webshop.models.audit import record
 from webshop.models.base import insert_if_absent
 from webshop.orders import locked
 
-SERIES = {"invoice": "INV-", "credit_note": "CN-"}
+SERIES = {"invoice": "INV-", "credit_note": "CN-", "reversal": "CNR-"}
 PAID_OR_LATER = ("paid", "dispatched", "delivered", "refunded")
 
 
@@ -34,6 +37,7 @@ def init_app(app):
     """Subscribe to the orders' events (once per process; blinker ignores repeats)."""
     events.order_changed.connect(_on_order_changed)
     events.refund_counted.connect(_on_refund_counted)
+    events.refund_reversed.connect(_on_refund_reversed)
 
 
 def _on_order_changed(order, status, notify_customer=True):
@@ -43,6 +47,15 @@ def _on_order_changed(order, status, notify_customer=True):
 
 def _on_refund_counted(refund):
     issue_credit_note(refund)
+
+
+def _on_refund_reversed(refund):
+    issue_reversal(refund)
+
+
+def _issued(source_key):
+    """The document issued for this source (order, refund, failed refund), or None."""
+    return db.session.scalar(select(Invoice).where(Invoice.source_key == source_key))
 
 
 def next_number(kind):
@@ -115,7 +128,7 @@ def buyer(order):
 def issue_invoice(order):
     """The order's invoice: issued now if it has none. Inside the caller's unit of work."""
     key = f"order:{order.id}"
-    existing = db.session.scalar(select(Invoice).where(Invoice.source_key == key))
+    existing = _issued(key)
     if existing is not None:
         return existing
     sequence, number = next_number("invoice")
@@ -134,11 +147,7 @@ def issue_invoice(order):
             "discount_code": getattr(order, "discount_code", "") or "",
             "gift_card": getattr(order, "gift_card_amount", 0) or 0,
         })
-    db.session.add(invoice)
-    db.session.flush()
-    record(db.session, "order.invoice_issued", "order", order.id,
-           after={"invoice": number, "total": order.total})
-    return invoice
+    return _filed(invoice, "order.invoice_issued", invoice=number, total=order.total)
 
 
 def _split(amount, rates):
@@ -180,7 +189,7 @@ def credit_breakdown(invoice, refund):
 def issue_credit_note(refund):
     """The refund's credit note: issued now if it has none. Inside the caller's unit of work."""
     key = f"refund:{refund.id}"
-    existing = db.session.scalar(select(Invoice).where(Invoice.source_key == key))
+    existing = _issued(key)
     if existing is not None:
         return existing
     order = refund.order or db.session.get(Order, refund.order_id)
@@ -194,12 +203,41 @@ def issue_credit_note(refund):
         details={"order_number": order.number, "invoice_number": invoice.number,
                  "seller": seller(), "buyer": invoice.details["buyer"], "lines": lines,
                  "breakdown": rates, "reason": refund.reason or ""})
-    db.session.add(note)
+    return _filed(note, "order.credit_note_issued", credit_note=number, invoice=invoice.number,
+                  refund=refund.id, total=refund.amount)
+
+
+def issue_reversal(refund):
+    """A refund that had counted failed at Stripe: its credit note (if it has one) is
+    cancelled by a reversal, the same amounts and VAT under a number of its own series,
+    referencing the credit note. Issued documents are never changed or deleted, so the
+    numbering keeps no gap and no hole. Inside the caller's unit of work; None if the
+    refund had no credit note."""
+    note = _issued(f"refund:{refund.id}")
+    if note is None:
+        return None
+    key = f"reversal:{refund.id}"
+    existing = _issued(key)
+    if existing is not None:
+        return existing
+    sequence, number = next_number("reversal")
+    reversal = Invoice(
+        number=number, kind="reversal", source_key=key, sequence=sequence,
+        order_id=note.order_id, refund_id=refund.id, invoice_id=note.id,
+        currency=note.currency, net=note.net, tax=note.tax, total=note.total,
+        details={**note.details, "credit_note_number": note.number,
+                 "reason": "The refund failed at Stripe "
+                           f"({refund.failure_reason or 'no reason given'})."})
+    return _filed(reversal, "order.credit_note_reversed", reversal=number,
+                  credit_note=note.number, refund=refund.id, total=note.total)
+
+
+def _filed(document, action, **after):
+    """The new document stored, with the order's audit entry saying so."""
+    db.session.add(document)
     db.session.flush()
-    record(db.session, "order.credit_note_issued", "order", order.id,
-           after={"credit_note": number, "invoice": invoice.number, "refund": refund.id,
-                  "total": refund.amount})
-    return note
+    record(db.session, action, "order", document.order_id, after=after)
+    return document
 
 
 def issue_missing(order_id):

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webshop.extensions import db
 from webshop.models.base import created_at_column
 
-INVOICE_KINDS = ("invoice", "credit_note")
+# A reversal cancels a credit note whose refund failed at Stripe after it had counted.
+INVOICE_KINDS = ("invoice", "credit_note", "reversal")
 
 
 class InvoiceCounter(db.Model):
@@ -24,21 +25,21 @@ class InvoiceCounter(db.Model):
 class Invoice(db.Model):
     __tablename__ = "invoices"
     __table_args__ = (
-        CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind_known"),
+        CheckConstraint("kind IN ('invoice', 'credit_note', 'reversal')", name="kind_known"),
         CheckConstraint("net >= 0 AND tax >= 0 AND total >= 0", name="amounts_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     kind: Mapped[str] = mapped_column(String(12))
-    # "order:<id>" or "refund:<id>": one document per order and per refund, however often
-    # the event that issues it comes.
+    # "order:<id>", "refund:<id>" or "reversal:<refund id>": one document per order, per
+    # refund and per failed refund, however often the event that issues it comes.
     source_key: Mapped[str] = mapped_column(String(40), unique=True)
     # Its place in its series, for the credit note's own page (/credit-notes/<sequence>).
     sequence: Mapped[int] = mapped_column(Integer)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
     refund_id: Mapped[Optional[int]] = mapped_column(ForeignKey("refunds.id", ondelete="SET NULL"))
-    # A credit note's invoice.
+    # A credit note's invoice; a reversal's credit note.
     invoice_id: Mapped[Optional[int]] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     issued_at: Mapped[datetime] = created_at_column()
     currency: Mapped[str] = mapped_column(String(3))

@@ -343,6 +343,7 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
                note=failure_reason)
         if before in COUNTED:
             promotions.give_back_cards(order, refund, others, actor)
+            events.refund_reversed.send(refund)  # its credit note is reversed
         if before in COUNTED or before == "requested":
             flag(order, f"The refund of {money} ({refund.stripe_refund_id or 'no Stripe id'}) "
                         f"{status} at Stripe ({failure_reason or 'no reason given'}); "
