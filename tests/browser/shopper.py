@@ -1,9 +1,19 @@
-"""What a shopper does on the checkout and payment pages, in the browser."""
+"""What a shopper does on the login, checkout and payment pages, in the browser."""
 import re
 
 from playwright.sync_api import expect
 
+from tests.factories import PASSWORD
 from tests.helpers import GOOD_CARD
+
+
+def log_in(page, base, email, next_path, password=PASSWORD):
+    """Log in on the shop's form and land on `next_path`."""
+    page.goto(f"{base}/login?next={next_path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(base + next_path)
 
 
 def fill_checkout(page):

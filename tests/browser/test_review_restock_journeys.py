@@ -10,17 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.a11y import axe_violations, tab_to, type_into
-from tests.factories import PASSWORD, make_product, make_user, register_customer
+from tests.browser.shopper import log_in
+from tests.factories import make_product, make_user, register_customer
 from tests.review_helpers import buyer
 from webshop import inventory
-
-
-def log_in(page, base, email, next_path, password=PASSWORD):
-    page.goto(f"{base}/login?next={next_path}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(base + next_path)
 
 
 @pytest.fixture
