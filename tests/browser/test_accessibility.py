@@ -10,6 +10,7 @@ from tests.factories import (
     PASSWORD, make_category, make_order, make_product, make_user, register_customer,
 )
 from tests.helpers import GOOD_CARD
+from tests.review_helpers import add_reviews, buyer
 from webshop.models import Page
 from webshop.orders.access import access_token
 from webshop.pricing import currencies
@@ -123,3 +124,38 @@ def test_a_shopper_buys_with_the_keyboard_alone(live_server, page, shop_with_pag
 
     expect(page.get_by_role("heading", name=re.compile(r"Order W"))).to_be_visible()
     expect(page.locator("#order-status-label")).to_have_text("Paid", timeout=15_000)
+
+
+def test_the_other_storefront_pages_pass_axe(live_server, axe_page, shop_with_pages, db):
+    """The pages the journey above does not pass through: a later page of reviews, the
+    review form, account settings, a forgotten password, the payment page's cancel
+    confirmation, a 404, and a page in German."""
+    page, mug = axe_page, shop_with_pages
+    add_reviews(mug, [5, 4, 5, 3, 4, 5, 2])
+    buyer("ada@example.com", mug)
+    pending = make_order(email="guest@example.com")
+    problems = {}
+    pages = [
+        (f"/products/{mug.slug}/reviews?page=2", "Reviews of Stoneware Mug"),
+        ("/password/forgot", None),
+        (f"/checkout/cancelled/{pending.number}?token={access_token(pending)}", None),
+        ("/products/no-such-product", None),
+        ("/?lang=de", None),
+        ("/login?next=/account", None),
+    ]
+    for path, heading in pages:
+        page.goto(live_server + path)
+        expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+        problems[path] = axe_violations(page)
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    for path in ("/account/address", "/account/password", "/account/wishlist",
+                 f"/products/{mug.slug}/review"):
+        page.goto(live_server + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        problems[path] = axe_violations(page)
+
+    found = {path: lines for path, lines in problems.items() if lines}
+    assert not found, "axe-core found serious or critical violations:\n" + "\n".join(
+        f"{path}\n  " + "\n  ".join(lines) for path, lines in found.items())
