@@ -3,8 +3,8 @@
 
     .venv/bin/python scripts/orderpath.py [--orders 200] [--warmup 20] [--profile]
 
-The Flask test client against PostgreSQL (the database webshop_orderpath, created,
-migrated and seeded if missing; this script creates or drops no other database) and
+The Flask test client against PostgreSQL (the database webshop_orderpath or --db,
+created, migrated and seeded if missing; it drops only that one, with --fresh) and
 Redis (db 6 unless --redis), production settings with the Stripe sandbox reached
 in-process, as gunicorn runs it (no STRIPE_API_BASE). One guest, one session, places
 --orders orders after --warmup unmeasured ones, as scripts/loadmix.py's Buyer does:
@@ -45,7 +45,6 @@ sys.path.insert(0, str(ROOT))
 from benchlib.settings import ADMIN_DSN, bench_env  # noqa: E402
 
 DB_NAME = "webshop_orderpath"
-DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 STEPS = ("add", "form", "place")
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 KEY_INPUT = re.compile(r'name="idempotency_key"[^>]*?value="([^"]+)"')
@@ -62,27 +61,29 @@ def parse_args(argv=None):
     parser.add_argument("--profile", action="store_true", help="cProfile the measured orders")
     parser.add_argument("--top", type=int, default=40, help="functions shown with --profile")
     parser.add_argument("--sort", default="cumulative", help="pstats order (cumulative)")
+    parser.add_argument("--only", nargs="*", default=[], help="pstats filters (regular expressions)")
     parser.add_argument("--statements", action="store_true",
                         help="print the SQL of the last order's steps")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/6")
-    parser.add_argument("--fresh", action="store_true", help=f"drop and recreate {DB_NAME}")
+    parser.add_argument("--db", default=DB_NAME, help=f"the database's name ({DB_NAME})")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     return parser.parse_args(argv)
 
 
-def environment(redis_url):
-    return bench_env({"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB_NAME}",
+def environment(redis_url, name):
+    return bench_env({"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
                       "REDIS_URL": redis_url, **RUN_ENV})
 
 
-def prepare(fresh, env):
+def prepare(name, fresh, env):
     with psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                              (DB_NAME,)).fetchone()
+                              (name,)).fetchone()
         if exists and fresh:
-            conn.execute(f'DROP DATABASE "{DB_NAME}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             exists = None
         if not exists:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
     flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
     for args in (["db", "upgrade"], ["seed-demo"]):
         # seed-demo refuses production: the database is seeded as development
@@ -90,7 +91,8 @@ def prepare(fresh, env):
                                 env={**env, "WEBSHOP_ENV": "development"}, timeout=300)
         if result.returncode != 0:
             raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    with psycopg.connect(DSN, connect_timeout=5) as conn:
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}",
+                         connect_timeout=5) as conn:
         conn.execute("UPDATE product_variant SET stock = 1000000")
         slug, variant_id = conn.execute(
             "SELECT p.slug, v.id FROM product p JOIN product_variant v ON v.product_id = p.id"
@@ -156,8 +158,8 @@ class Shopper:
 
 
 def run(args):
-    env = environment(args.redis)
-    slug, variant_id = prepare(args.fresh, env)
+    env = environment(args.redis, args.db)
+    slug, variant_id = prepare(args.db, args.fresh, env)
     os.environ.update(env)
     import logging
     import warnings
@@ -201,7 +203,7 @@ def run(args):
             print(f"\n{step}:\n  " + "\n  ".join(statements[step]))
     if profiler:
         import pstats
-        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(*args.only, args.top)
 
 
 def report(args, cpu, counts):

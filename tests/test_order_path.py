@@ -109,3 +109,18 @@ def test_a_double_submit_sends_the_shopper_to_the_same_payment_page(client, mug,
     assert first.headers["Location"] == again.headers["Location"]
     with app.app_context():
         assert len(_db.session.scalars(select(Order)).all()) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_checkout_country_list_is_the_markup_wtforms_writes(app, lang):
+    # Its options are rendered once and reused (web.forms.CountrySelect): whatever is
+    # chosen, in either language, the list reads exactly as WTForms' own Select writes it.
+    from wtforms.widgets import Select
+
+    from webshop.shop.forms import CheckoutForm
+    with app.test_request_context(f"/checkout?lang={lang}"):
+        for chosen in (None, "DE", "AT", "<x>", "DE"):
+            form = CheckoutForm()
+            form.country.data = chosen
+            assert str(form.country(autocomplete="country")) == str(
+                Select()(form.country, autocomplete="country"))

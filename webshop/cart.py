@@ -12,6 +12,7 @@ from typing import Optional
 from flask import current_app, has_app_context
 from flask_babel import gettext
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from webshop.extensions import db
 from webshop.validation import ValidationError, whole_number
@@ -94,13 +95,18 @@ def parse_quantity(raw, allow_zero=False):
     return quantity
 
 
-def find_cart(token=None, user_id=None):
-    """The customer's cart when logged in, else the guest cart for the token; or None."""
+def find_cart(token=None, user_id=None, with_items=False):
+    """The customer's cart when logged in, else the guest cart for the token; or None.
+    `with_items`: its items come in the same query."""
     if user_id is not None:
-        return db.session.scalar(select(Cart).where(Cart.user_id == user_id))
-    if token:
-        return db.session.scalar(select(Cart).where(Cart.token == token, Cart.user_id.is_(None)))
-    return None
+        query = select(Cart).where(Cart.user_id == user_id)
+    elif token:
+        query = select(Cart).where(Cart.token == token, Cart.user_id.is_(None))
+    else:
+        return None
+    if with_items:
+        return db.session.scalars(query.options(joinedload(Cart.items))).unique().first()
+    return db.session.scalar(query)
 
 
 def _get_or_create_cart(token=None, user_id=None):
@@ -148,9 +154,8 @@ def add_and_count(variant_id, quantity, token=None, user_id=None):
     no second transaction after the commit. Commits, or raises CartError having
     written nothing."""
     variant = _sellable_variant(variant_id)
-    cart = find_cart(token, user_id)
-    items = db.session.scalars(
-        select(CartItem).where(CartItem.cart_id == cart.id)).all() if cart else []
+    cart = find_cart(token, user_id, with_items=True)
+    items = list(cart.items) if cart else []
     item = next((i for i in items if i.variant_id == variant.id), None)
     count = quantity + sum(i.quantity for i in items)
     new_quantity = quantity + (item.quantity if item else 0)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from webshop import accounts
@@ -160,10 +160,17 @@ def _lock_shopper(email, address, user):
                                    address.postal_code.strip().upper(), address.country))}
     if user is not None:
         keys.add(f"user:{user.id}")
-    for key in sorted(keys):
-        digest = hashlib.sha256(f"pending-orders:{key}".encode()).digest()
-        db.session.execute(select(func.pg_advisory_xact_lock(
-            int.from_bytes(digest[:8], "big", signed=True))))
+    ids = [int.from_bytes(hashlib.sha256(f"pending-orders:{key}".encode()).digest()[:8],
+                          "big", signed=True) for key in sorted(keys)]
+    # One round trip, the locks taken in the list's order: the aggregate calls the lock
+    # once per row as unnest hands them over, in the array's order (ORDER BY n says so;
+    # PostgreSQL plans it as a plain function scan, which keeps that order).
+    db.session.execute(_LOCK_IN_ORDER, {"ids": ids})
+
+
+_LOCK_IN_ORDER = text(
+    "SELECT count(pg_advisory_xact_lock(id)) FROM (SELECT id FROM unnest(CAST(:ids AS bigint[]))"
+    " WITH ORDINALITY AS t(id, n) ORDER BY n) AS ordered")
 
 
 def pending_orders_of(email, address, user=None):

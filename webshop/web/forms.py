@@ -1,11 +1,14 @@
 """Form helpers every blueprint uses, and the address form (account and checkout)."""
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import render_template
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import Choice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import Select
 
 from webshop import pricing
 from webshop.accounts import ADDRESS_FIELDS
@@ -40,6 +43,24 @@ def show_error(form, error):
         form.form_errors.append(str(error))
 
 
+class CountrySelect(Select):
+    """The country list: the same few dozen options on every address form (checkout
+    renders it on every visit), so each option is rendered once per value, name and
+    whether it is the one selected, and reused; the markup is Select's own."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or type(choice.label) is not str \
+                or type(choice.value) is not str:
+            return super().render_option(choice, **kwargs)
+        return _option(choice.value, choice.label, bool(choice.selected))
+
+
+@lru_cache(maxsize=1024)  # countries x languages x selected or not
+def _option(value, label, selected):
+    return Select.render_option(Choice(value, label, selected, None))
+
+
 class AddressForm(FlaskForm):
     """A shipping address: the saved one in the account, and checkout's (which extends it).
     Labels and messages are lazy: read in the language of the request showing the form."""
@@ -56,7 +77,7 @@ class AddressForm(FlaskForm):
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
     region = StringField(_l("Region (optional)"), validators=[Optional(), Length(max=100)])
     country = SelectField(_l("Country"), validators=[DataRequired()],
-                          validate_choice=True)
+                          validate_choice=True, widget=CountrySelect())
     phone = StringField(_l("Phone (optional, for the courier)"),
                         validators=[Optional(), Length(max=40)])
 
