@@ -6,11 +6,11 @@ import time
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, make_user
 from webshop.extensions import db as _db
-from webshop.models import Order, ProductVariant
+from webshop.models import Order, OutboxMessage, ProductVariant
 
 HX = {"HX-Request": "true"}
 CHECKOUT = {"email": "ada@example.com", "name": "Ada Shopper", "line1": "1 Main St",
@@ -120,6 +120,16 @@ def wait_until(condition, timeout=10.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def handed_over():
+    """True once every outbox message is on the queue: a webhook's thread commits the
+    order and hands its emails to Redis a moment later, and a `worker.py --burst` started
+    in between would find the queue empty."""
+    waiting = _db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.enqueued_at.is_(None), OutboxMessage.completed_at.is_(None)))
+    _db.session.rollback()
+    return waiting == 0
 
 
 def run_concurrently(app, count, work):

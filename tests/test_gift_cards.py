@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from tests.factories import make_product
-from tests.helpers import GOOD_CARD, HX, add_to_cart, page, pay, wait_until
+from tests.helpers import GOOD_CARD, HX, add_to_cart, handed_over, page, pay, wait_until
 from tests.promotion_helpers import buy, enter_code, make_card, race_two_checkouts
 from webshop import orders, promotions
 from webshop.demo.gift_cards import seed_gift_card
@@ -38,6 +38,7 @@ def test_a_card_bought_is_emailed_and_pays_first_wholly_then_partly(shop, db, sm
                       .status == "paid")
     card = db.session.scalar(select(GiftCard))
     assert (card.balance, card.email, card.order_id) == (5000, "ada@example.com", bought.id)
+    assert wait_until(handed_over)
     run_worker()
     mail = next(m for m in smtp_sink.wait_for(2) if "gift card" in m["Subject"])
     assert mail["To"] == "ada@example.com"
@@ -53,6 +54,7 @@ def test_a_card_bought_is_emailed_and_pays_first_wholly_then_partly(shop, db, sm
     confirmation = page(shop.get(_path(response.headers["Location"])))
     assert "Gift card" in confirmation and "−€24.95" in confirmation
     assert _balance(db, card.id) == 2505
+    assert wait_until(handed_over)
     run_worker()
     assert any(whole.number in m["Subject"] for m in smtp_sink.wait_for(3))  # confirmed
 
