@@ -72,6 +72,8 @@ def create_app(test_config=None):
     first_post.init_app(app)  # a sessionless shopper's add-to-cart, checked by origin
     edge_cache.init_app(app)  # before templating: it hashes the page with its slots filled
     templating.init_app(app)
+    from webshop.web import template_memo
+    template_memo.init_app(app)  # links and the layout's header and footer, remembered
     from webshop import i18n
     i18n.init_app(app)  # after templating: its money filter is the locale's
     wishlist_hearts.init_app(app)  # after templating: its hearts hold CSRF slots

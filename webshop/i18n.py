@@ -30,7 +30,9 @@ from pathlib import Path
 
 from babel import Locale, dates as babel_dates, numbers as babel_numbers
 from flask import current_app, g, has_request_context, request, url_for
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations, gettext
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from webshop.money import exponent
 
@@ -174,6 +176,32 @@ def compile_catalogues(force=False):
     return compiled
 
 
+MESSAGES_MAX = 4096
+
+
+def template_gettext():
+    """Templates' `_()` and `gettext()`: what Flask-Babel installs in Jinja (the
+    translation, Markup when autoescaping, then `%` with the variables, always), with
+    each translation remembered per locale: a page says `_()` some twenty times, and
+    each call through Flask-Babel's lookups cost more than the rest of its line."""
+    remembered = {}
+
+    @pass_context
+    def translate(context, msgid, **variables):
+        autoescape = context.eval_ctx.autoescape
+        key = (get_locale(), msgid, autoescape)
+        text = remembered.get(key)
+        if text is None:
+            text = get_translations().ugettext(msgid)
+            if autoescape:
+                text = Markup(text)
+            if len(remembered) >= MESSAGES_MAX:  # msgids held in variables (labels)
+                remembered.clear()
+            remembered[key] = text
+        return text % variables
+    return translate
+
+
 def init_app(app):
     try:
         compile_catalogues()
@@ -182,7 +210,10 @@ def init_app(app):
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = template_gettext()
     app.url_defaults(_keep_language)
+    # What _keep_language reads: links remembered by templates' url_for differ by it.
+    app.extensions.setdefault("webshop.link_context", []).append(_url_language)
     app.after_request(_vary)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = format_date

@@ -44,8 +44,10 @@ def rating_text(average):
 
 @bp.app_template_global()
 def product_reviews_summary(product_id):
-    """The product page's first page of reviews (runs inside its cached render)."""
-    return reviews.product_reviews(product_id)
+    """The product page's first page of reviews (runs inside its cached render), kept in
+    the catalogue cache too: a page rendered again (its stock changed, another variant,
+    the page cache off) needs no query for it. Moderation replaces the catalogue version."""
+    return catalog.cached(("reviews", product_id), lambda: reviews.product_reviews(product_id))
 
 
 @bp.app_template_global()

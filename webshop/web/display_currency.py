@@ -90,6 +90,12 @@ def _keep_choice(endpoint, values):
         values[PARAM] = choice.code
 
 
+def _link_choice():
+    """What _keep_choice adds to links (templates' remembered links differ by it)."""
+    choice = current()
+    return choice.code if choice is not None and choice.from_url else None
+
+
 def approx(amount, currency=None):
     """The money filter's companion: ' (approx. £12.91)' after a price in the shop
     currency when the shopper chose a display currency, else nothing."""
@@ -128,6 +134,7 @@ def switcher():
 def init_app(app):
     app.before_request(choose)
     app.url_defaults(_keep_choice)
+    app.extensions.setdefault("webshop.link_context", []).append(_link_choice)
     app.jinja_env.filters["approx"] = approx
     app.jinja_env.globals["currency_charge_note"] = charge_note
     app.jinja_env.globals["currency_switcher"] = switcher

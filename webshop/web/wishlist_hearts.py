@@ -21,11 +21,13 @@ import hmac
 import re
 
 from flask import current_app, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
 from webshop import wishlists
 from webshop.web import edge_cache
+from webshop.web.template_memo import Memo, link_context
 
 PREFIX = "<!--heart:"
 
@@ -46,7 +48,7 @@ def wishlist_heart(product_id, slug):
     same bytes for every such visitor, and their pages are cached apart), otherwise the
     marker filled per request."""
     if not current_user.is_authenticated:
-        return Markup(render_heart(product_id, slug, False, None))
+        return _login_link("heart", product_id, slug)
     return _marker("heart", product_id, slug)
 
 
@@ -54,8 +56,24 @@ def back_in_stock_button(product_id, slug, variant_id):
     """A sold-out variant's "email me when it is back": a login link for a visitor who is
     not logged in (rendered into the page, as the heart is), else the marker of a form."""
     if not current_user.is_authenticated:
-        return Markup(_render_notify(product_id, slug, variant_id, None))
+        return _login_link("notify", product_id, slug, variant_id)
     return _marker("notify", product_id, slug, variant_id)
+
+
+# {(kind, product, variant, language, link context): the login link}: the same for every
+# visitor who is not logged in, so rendered once per process (a page rendered again, the
+# page cache off, asks for them every time).
+_login_links = Memo(4096)
+
+
+def _login_link(kind, product_id, slug, variant_id=0):
+    key = (kind, product_id, slug, variant_id, get_locale(), link_context())
+    link = _login_links.get(key)
+    if link is None:
+        link = _login_links.keep(key, Markup(
+            render_heart(product_id, slug, False, None) if kind == "heart"
+            else _render_notify(product_id, slug, variant_id, None)))
+    return link
 
 
 def render_heart(product_id, slug, saved, next_url):
