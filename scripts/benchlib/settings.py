@@ -18,12 +18,15 @@ BENCH_ENV = {
 }
 # The mode variables are removed from the inherited environment, so a shell that
 # happens to export one cannot change what a mode measures.
-MODE_VARS = ("WEBSHOP_PAGE_CACHE", "WEBSHOP_CACHE_DISABLED")
+MODE_VARS = ("WEBSHOP_PAGE_CACHE", "WEBSHOP_CACHE_DISABLED", "CATALOGUE_VERSION_TTL")
 CACHED, PAGE_OFF, NO_CACHE = "cached", "page-cache off", "no cache at all"
 MODE_ENV = {
     CACHED: {},
     PAGE_OFF: {"WEBSHOP_PAGE_CACHE": "0"},
-    NO_CACHE: {"WEBSHOP_CACHE_DISABLED": "1"},
+    # Each process also keeps what it rendered for as long as it trusts its copy of the
+    # catalogue version (CATALOGUE_VERSION_TTL, 1 s): without a shared cache that copy is
+    # its own, so the mode turns it off too, or it would measure that in-process copy.
+    NO_CACHE: {"WEBSHOP_CACHE_DISABLED": "1", "CATALOGUE_VERSION_TTL": "0"},
 }
 # What create_app() must show for the mode to be real: (PAGE_CACHE, CACHE_TYPE).
 MODE_EXPECT = {
