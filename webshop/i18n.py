@@ -45,6 +45,9 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Endpoints whose links keep the visitor's `?lang=`: the storefront, not admin or files.
 _KEEPS_LANG = ("shop.", "auth.")
 _NO_LANG = frozenset({"shop.media", "shop.robots", "shop.sitemap"})
+# The query value a page cannot be opened without (a guest's signed link to an order),
+# which the switchers keep. These pages are private: never in the shared page cache.
+_NEEDED_QUERY = {"shop.order_status": "token", "shop.checkout_cancelled": "token"}
 
 
 def _url_language():
@@ -92,7 +95,17 @@ def page_url_with(name, value):
     endpoint = request.endpoint
     if not keeps_query(endpoint):
         return url_for("shop.home", **{name: value})
-    return url_for(endpoint, **{**(request.view_args or {}), name: value})
+    return url_for(endpoint, **{**page_values(), name: value})
+
+
+def page_values():
+    """What names this page for the switchers: its path values, and the query value it
+    cannot be opened without (a guest's order token), if it has one."""
+    values = dict(request.view_args or {})
+    needed = _NEEDED_QUERY.get(request.endpoint)
+    if needed and request.args.get(needed):
+        values[needed] = request.args[needed]
+    return values
 
 
 def _keep_language(endpoint, values):
@@ -218,6 +231,7 @@ def init_app(app):
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["lang_switch_url"] = switch_url
+    app.jinja_env.globals["page_values"] = page_values
     app.jinja_env.globals["language_names"] = NAMES
     app.jinja_env.globals["current_language"] = current
     app.jinja_env.globals["stock_text"] = stock_text

@@ -16,13 +16,22 @@ def log_in(page, base, email, next_path, password=PASSWORD):
     expect(page).to_have_url(base + next_path)
 
 
-def fill_checkout(page):
-    page.get_by_label("Email", exact=True).fill("ada@example.com")
-    page.get_by_label("Full name").fill("Ada Shopper")
-    page.get_by_label("Address", exact=True).fill("1 Main Street")
-    page.get_by_label("Postal code").fill("10115")
-    page.get_by_label("City").fill("Berlin")
-    page.get_by_label("Country").select_option("DE")
+# The checkout form's labels as a shopper reads them in each language.
+CHECKOUT_LABELS = {
+    "en": ("Email", "Full name", "Address", "Postal code", "City", "Country"),
+    "de": ("E-Mail", "Vollständiger Name", "Adresse", "Postleitzahl", "Ort", "Land"),
+}
+
+
+def fill_checkout(page, lang="en"):
+    """Fill the checkout form by the labels shown in `lang`."""
+    email, name, address, postal_code, city, country = CHECKOUT_LABELS[lang]
+    page.get_by_label(email, exact=True).fill("ada@example.com")
+    page.get_by_label(name).fill("Ada Shopper")
+    page.get_by_label(address, exact=True).fill("1 Main Street")
+    page.get_by_label(postal_code).fill("10115")
+    page.get_by_label(city).fill("Berlin")
+    page.get_by_label(country).select_option("DE")
 
 
 def pay_on_the_sandbox_page(page):
