@@ -180,7 +180,14 @@ def payment_received(order, amount, currency, payment_intent_id):
     if order.status == "cancelled":
         flag(order, "Payment arrived after the order was cancelled: refund it or fulfil it by hand.")
         return "paid after cancellation"
-    transition(order, "paid", stripe_payment_intent_id=payment_intent_id)
+    try:
+        transition(order, "paid", stripe_payment_intent_id=payment_intent_id)
+    except InvalidTransition:
+        if order.status not in PAID_OR_LATER:  # as the lost compare-and-set re-read it
+            raise
+        # Another process marked it paid a moment ago (on SQLite no row lock queued us
+        # behind it): the same as finding it paid above.
+        return payment_received(order, amount, currency, payment_intent_id)
     return "paid"
 
 
