@@ -20,10 +20,11 @@ and the layout alone was a third of an uncached product page. So, per app and pr
 Both are bounded (emptied when full): keys made of what visitors type (a search, a
 query string) cannot grow them without limit.
 """
-from flask import current_app, g, has_request_context, request
-from flask_babel import get_locale
+from flask import current_app, g, has_request_context, request, url_for
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from webshop import i18n
 
 # Values a remembered link may hold: each type writes itself one way (True would be
 # "True", yet equal to 1 as a key; floats and lists are not remembered).
@@ -72,6 +73,14 @@ def memoized_url_for(app):
     return url_for
 
 
+def remembered_url_for(endpoint, **values):
+    """The app's remembering url_for, for Python code that builds links for templates
+    (media_url); outside a request, Flask's own."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.extensions["webshop.url_for"](endpoint, **values)
+
+
 def _frozen(value):
     """A hashable stand-in for an input (dicts and lists, as the footer's pages are)."""
     if isinstance(value, dict):
@@ -94,7 +103,7 @@ def remembered_fragments():
 
         if not has_request_context():
             return render()
-        key = (template, get_locale(), link_context(), _frozen(inputs))
+        key = (template, i18n.locale(), link_context(), _frozen(inputs))
         html = fragments.get(key)
         return html if html is not None else fragments.keep(key, render())
     return remembered
@@ -102,5 +111,5 @@ def remembered_fragments():
 
 def init_app(app):
     app.extensions.setdefault("webshop.link_context", [])
-    app.jinja_env.globals["url_for"] = memoized_url_for(app)
+    app.jinja_env.globals["url_for"] = app.extensions["webshop.url_for"] = memoized_url_for(app)
     app.jinja_env.globals["remembered"] = remembered_fragments()

@@ -14,7 +14,7 @@ import hmac
 import re
 from datetime import timezone
 
-from flask import current_app, get_flashed_messages, render_template, session, url_for
+from flask import current_app, get_flashed_messages, render_template, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -23,6 +23,7 @@ from webshop.models.base import as_utc
 from webshop.orders.disputes import DISPUTE_OPEN
 from webshop.money import format_money
 from webshop.web import edge_cache
+from webshop.web.template_memo import remembered_url_for
 
 def media_url(filename, thumb=False):
     """URL of an uploaded or generated image; `thumb` picks its small rendition. Served as
@@ -31,8 +32,9 @@ def media_url(filename, thumb=False):
     if thumb:
         filename = media.thumbnail_name(filename)
     if media_store.in_database():
-        return url_for("shop.media", filename=filename)
-    return url_for("shop.media", filename=filename, v=media.content_version(filename) or None)
+        return remembered_url_for("shop.media", filename=filename)
+    return remembered_url_for("shop.media", filename=filename,
+                              v=media.content_version(filename) or None)
 
 
 def render_cached(key_parts, template, load_context):

@@ -21,11 +21,10 @@ import hmac
 import re
 
 from flask import current_app, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from webshop import wishlists
+from webshop import i18n, wishlists
 from webshop.web import edge_cache
 from webshop.web.template_memo import Memo, link_context
 
@@ -67,7 +66,7 @@ _login_links = Memo(4096)
 
 
 def _login_link(kind, product_id, slug, variant_id=0):
-    key = (kind, product_id, slug, variant_id, get_locale(), link_context())
+    key = (kind, product_id, slug, variant_id, i18n.locale(), link_context())
     link = _login_links.get(key)
     if link is None:
         link = _login_links.keep(key, Markup(
