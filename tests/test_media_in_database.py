@@ -24,8 +24,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture
-def in_database(settings):
-    settings(MEDIA_STORAGE="database")
+def in_database(settings, tmp_path):
+    """Pictures in the database, and an empty upload folder of this test's own (other
+    tests in this process may have seeded files into the shared one), which must stay
+    empty."""
+    settings(MEDIA_STORAGE="database", UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 @pytest.fixture
