@@ -143,6 +143,15 @@ DRAWINGS = {
         ("dark", "line", (430, 330, 430, 510), {"width": 6}),
         ("paper", "rectangle", (460, 280, 540, 340), {}),
     ],
+    "giftcard": [  # a card tied with a ribbon and a bow
+        ("main", "rounded_rectangle", (170, 220, 630, 510), {"radius": 30}),
+        ("light", "rounded_rectangle", (205, 430, 345, 470), {"radius": 10}),
+        ("accent", "rectangle", (450, 220, 490, 510), {}),
+        ("accent", "rectangle", (170, 290, 630, 330), {}),
+        ("accent", "ellipse", (385, 240, 472, 312), {}),
+        ("accent", "ellipse", (468, 240, 555, 312), {}),
+        ("dark", "ellipse", (450, 284, 490, 336), {}),
+    ],
     "fire-starter": [
         ("ink", "rounded_rectangle", (200, 320, 480, 350), {"radius": 12}),
         ("wood", "rounded_rectangle", (460, 305, 630, 365), {"radius": 24}),

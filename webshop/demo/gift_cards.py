@@ -7,10 +7,13 @@ is spent on goods), are never discounted, and an order of nothing but cards ship
 """
 from sqlalchemy import select
 
-from webshop.models import Product, ProductVariant
+from webshop import media, media_store
+from webshop.demo.artwork import render_product_image
+from webshop.models import Product, ProductImage, ProductVariant
 
 SLUG = "gift-card"
 AMOUNTS = (2500, 5000, 10000)
+PICTURE = f"{media.PRODUCT_IMAGE_DIR}/{SLUG}-1.webp"
 
 
 def seed_gift_card(session, currency, prefix):
@@ -30,3 +33,20 @@ def seed_gift_card(session, currency, prefix):
             price=amount, currency=currency, stock=100_000, position=position))
     session.add(product)
     return True
+
+
+def seed_gift_card_picture(session, upload_dir):
+    """Give the gift card its picture (a card tied with a ribbon) if it has none, drawing the
+    file if it is missing. Returns (files written, files already there); the caller commits."""
+    product = session.scalar(select(Product).where(Product.slug == SLUG))
+    if product is None:
+        return 0, 0
+    names = [PICTURE, media.thumbnail_name(PICTURE)]
+    present = media_store.existing(names, upload_dir)
+    written = 0
+    if not set(names) <= present:
+        image = render_product_image(product.name, "stationery", "giftcard", key=SLUG)
+        written = media_store.store(media.renditions(PICTURE, media.encode(image)), upload_dir)
+    if not product.images:
+        product.images.append(ProductImage(filename=PICTURE, alt=product.name, position=0))
+    return written, len(present)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webshop import media, media_store
 from webshop.demo.artwork import draw_demo_images
 from webshop.demo.catalogue import CATEGORIES, DEMO_STAFF_EMAIL, PRODUCTS
-from webshop.demo.gift_cards import seed_gift_card
+from webshop.demo.gift_cards import seed_gift_card, seed_gift_card_picture
 from webshop.demo.pages import seed_pages
 from webshop.demo.reviews import seed_reviews
 from webshop.models import Category, Product, ProductImage, ProductVariant, User
@@ -144,6 +144,10 @@ def seed_demo(session, upload_dir, currency, staff_password=None):
     result["staff"] = {"email": DEMO_STAFF_EMAIL, "password": password, "created": staff is None}
     result["gift_card"] = seed_gift_card(session, currency,
                                          current_app.config["GIFT_CARD_SKU_PREFIX"])
+    session.flush()
+    written, present = seed_gift_card_picture(session, upload_dir)
+    result["image_files"]["written"] += written
+    result["image_files"]["existing"] += present
     result["pages"] = seed_pages(session, current_app.config)
 
     session.commit()
