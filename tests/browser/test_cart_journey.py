@@ -6,9 +6,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.browser.shopper import fill_checkout, pay_on_the_sandbox_page
 from tests.factories import make_product
+from tests.helpers import fresh, wait_until
+from webshop.models import Order
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def no_js_page(browser):
     context.close()
 
 
-def test_the_same_cart_flow_without_javascript(live_server, no_js_page, products):
+def test_the_same_cart_flow_without_javascript(live_server, no_js_page, products, db):
     page = no_js_page
     mug, tee = products
     page.goto(f"{live_server}/products/{mug.slug}")
@@ -100,7 +103,8 @@ def test_the_same_cart_flow_without_javascript(live_server, no_js_page, products
     pay_on_the_sandbox_page(page)
     expect(page.locator("#order-status-label")).to_have_text(re.compile("Pending|Paid"))
     expect(page.get_by_text("Stoneware Mug")).to_be_visible()
-    # Without JavaScript nothing polls; a reload shows the webhook's result.
-    page.wait_for_timeout(1000)
+    # Without JavaScript nothing polls: the shopper reloads once the webhook was heard.
+    order = db.session.scalars(select(Order)).one()
+    assert wait_until(lambda: fresh(db, Order, order.id).status == "paid")
     page.reload()
     expect(page.locator("#order-status-label")).to_have_text("Paid")
