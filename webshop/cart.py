@@ -11,13 +11,14 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_babel import gettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from webshop.extensions import db
 from webshop.validation import ValidationError, whole_number
 from webshop import catalog
 from webshop.models import Cart, CartItem, Product, ProductVariant
+from webshop.models.catalog import variant_label
 
 
 DEFAULT_MAX_QUANTITY = 99
@@ -258,30 +259,37 @@ def restore_lines(quantities, token=None, user_id=None):
 
 
 def lines(cart):
-    """The cart's lines at current prices, in one query."""
+    """The cart's lines at current prices, in one query (plain rows: no ORM objects are
+    loaded, and the statement runs on the session's connection, after a flush of what
+    the session holds unwritten)."""
     if cart is None:
         return []
-    rows = db.session.execute(
-        select(CartItem.id, CartItem.quantity, ProductVariant, Product.name, Product.slug,
-               Product.active, Product.tax_class, catalog.first_image().label("image"))
-        .join(ProductVariant, ProductVariant.id == CartItem.variant_id)
-        .join(Product, Product.id == ProductVariant.product_id)
-        .where(CartItem.cart_id == cart.id)
-        .order_by(CartItem.id)
-    )
+    db.session.flush()
+    rows = db.session.connection().execute(_LINES, {"cart_id": cart.id})
     return [
         Line(
-            item_id=row.id, variant_id=row.ProductVariant.id,
-            product_id=row.ProductVariant.product_id, product_name=row.name,
-            product_slug=row.slug, label=row.ProductVariant.label,
-            option_values=row.ProductVariant.option_values, sku=row.ProductVariant.sku,
-            image=row.image, unit_price=row.ProductVariant.price,
-            currency=row.ProductVariant.currency, quantity=row.quantity,
-            stock=row.ProductVariant.stock, active=row.active, tax_class=row.tax_class,
-            weight_grams=row.ProductVariant.weight_grams,
+            item_id=row.id, variant_id=row.variant_id, product_id=row.product_id,
+            product_name=row.name, product_slug=row.slug,
+            label=variant_label(row.option_values), option_values=row.option_values,
+            sku=row.sku, image=row.image, unit_price=row.price, currency=row.currency,
+            quantity=row.quantity, stock=row.stock, active=row.active,
+            tax_class=row.tax_class, weight_grams=row.weight_grams,
         )
         for row in rows
     ]
+
+
+_LINES = (
+    select(CartItem.id, CartItem.quantity, ProductVariant.id.label("variant_id"),
+           ProductVariant.product_id, ProductVariant.option_values, ProductVariant.sku,
+           ProductVariant.price, ProductVariant.currency, ProductVariant.stock,
+           ProductVariant.weight_grams, Product.name, Product.slug, Product.active,
+           Product.tax_class, catalog.first_image().label("image"))
+    .join(ProductVariant, ProductVariant.id == CartItem.variant_id)
+    .join(Product, Product.id == ProductVariant.product_id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.id)
+)
 
 
 def item_count(cart):

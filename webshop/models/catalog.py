@@ -150,4 +150,9 @@ class ProductVariant(db.Model):
     @property
     def label(self):
         """'M / Blue' for a variant with options, '' for a product's only variant."""
-        return " / ".join(str(v) for v in (self.option_values or {}).values())
+        return variant_label(self.option_values)
+
+
+def variant_label(option_values):
+    """A variant's label from its option values (ProductVariant.label)."""
+    return " / ".join(str(v) for v in (option_values or {}).values())
