@@ -8,6 +8,7 @@ from config import get_config
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=False)
+    app.ensure_sync = _inspected_once(app.ensure_sync)
     app.config.from_object(get_config(
         test_config.get("WEBSHOP_ENV") if test_config else None
     ))
@@ -84,6 +85,24 @@ def create_app(test_config=None):
     from webshop.cli import register_cli
     register_cli(app)
     return app
+
+
+def _inspected_once(ensure_sync):
+    """Flask's ensure_sync, which inspects a view or hook for a coroutine on every call
+    (some fifteen a request), remembering its answer per function."""
+    known = {}
+
+    def ensure_sync_once(func):
+        try:
+            return known[func]
+        except KeyError:
+            if len(known) >= 4096:  # views and hooks are few: this never fills
+                known.clear()
+            known[func] = ensure_sync(func)
+            return known[func]
+        except TypeError:  # not hashable
+            return ensure_sync(func)
+    return ensure_sync_once
 
 
 def _derive_settings(app):
