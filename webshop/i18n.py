@@ -117,9 +117,12 @@ def page_url_with(name, value):
     """This page with `name=value`: the same path, that parameter and nothing else from
     the query (a cached page must not carry one visitor's query string to the next)."""
     endpoint = request.endpoint
+    # The app's link builder when it registered one (templates' remembered url_for,
+    # webshop.web.template_memo): the switchers ask for the same links on every page.
+    build = current_app.extensions.get("webshop.url_for") or url_for
     if not keeps_query(endpoint):
-        return url_for("shop.home", **{name: value})
-    return url_for(endpoint, **{**page_values(), name: value})
+        return build("shop.home", **{name: value})
+    return build(endpoint, **{**page_values(), name: value})
 
 
 def page_values():
