@@ -17,6 +17,19 @@ def _shoppers(app, *emails):
     return [logged_in(app, email) for email in emails]
 
 
+def test_fragments_cached_for_a_visitor_are_not_what_a_logged_in_shopper_gets(app, client, db):
+    # A visitor who is not logged in has the login link written into the cached HTML; the
+    # htmx fragments (the list's results, a product's purchase panel) are cached apart.
+    product = make_product("Teapot", stock=0)  # sold out: its panel offers the restock email
+    [ada] = _shoppers(app, "ada@example.com")
+    fragments = [("/products", {**HX, "HX-Target": "results"}),
+                 (f"/products/{product.slug}", {**HX, "HX-Target": "product-purchase"})]
+    for url, headers in fragments:
+        assert "/login?next=" in page(client.get(url, headers=headers))
+        mine = page(ada.get(url, headers=headers))
+        assert "/login?next=" not in mine and 'action="/account/wishlist"' in mine, url
+
+
 def _save(client, product, htmx=False, **extra):
     data = {"csrf_token": client.token, "product_id": product.id,
             "next": f"/products/{product.slug}", **extra}

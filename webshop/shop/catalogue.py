@@ -48,12 +48,17 @@ def cached_page(key_parts, render, product=None):
     A product's page names its slug as `product`: its stock changes replace only it."""
     if not current_app.config["PAGE_CACHE"]:
         return read_only(render)()
+    return catalog.cached(("page", visitor_kind(), slots_version(), *key_parts),
+                          read_only(render), product=product)
+
+
+def visitor_kind():
+    """Whose HTML a cached page or fragment is: a visitor who is not logged in sees the
+    wishlist heart's login link written into it (webshop.web.wishlist_hearts), the others
+    a marker filled per request."""
     if not current_user.is_authenticated:
-        visitor = "anonymous"
-    else:
-        visitor = "staff" if current_user.is_staff else "customer"
-    return catalog.cached(("page", visitor, slots_version(), *key_parts), read_only(render),
-                          product=product)
+        return "anonymous"
+    return "staff" if current_user.is_staff else "customer"
 
 
 def slots_version():
@@ -130,7 +135,7 @@ def _render_list(args, category, endpoint):
     terms = " ".join(catalog.search_terms(args.q))
     key = (endpoint, category_id, args.sort, args.page, chosen.key)
     if htmx and htmx.target == "results":  # the results, and the panel's new counts
-        html = catalog.cached(("results", terms, *key), read_only(
+        html = catalog.cached(("results", visitor_kind(), terms, *key), read_only(
             lambda: _with_panel(render_results(), panel)), product=stock_key)
     else:
         html = cached_page(
@@ -185,7 +190,8 @@ def product_detail(slug):
         return render_template("shop/product.html", **page)
 
     if purchase_only:
-        html = catalog.cached(("purchase", slots_version(), slug, variant_id, picked),
+        html = catalog.cached(("purchase", visitor_kind(), slots_version(), slug, variant_id,
+                               picked),
                               read_only(render), product=slug)
     else:
         html = cached_page(("product", slug, variant_id, picked), render, product=slug)
