@@ -1,10 +1,11 @@
 """The cart domain: arithmetic, validation, merging."""
 import pytest
+from sqlalchemy import delete
 
 from tests.factories import make_product, make_user
 from webshop import cart as carts
 from webshop import pricing
-from webshop.models import Cart
+from webshop.models import Cart, CartItem
 
 
 def test_lines_and_totals_use_current_prices(db):
@@ -89,6 +90,20 @@ def test_setting_zero_removes_and_items_of_other_carts_are_off_limits(db):
 
     assert carts.lines(mine) == []
     assert carts.lines(theirs)[0].quantity == 1
+
+
+@pytest.mark.parametrize("change", ["set_quantity", "remove_item"])
+def test_a_line_gone_since_it_was_read_is_refused_with_a_message(db, change):
+    mug = make_product("Mug", stock=9)
+    cart = carts.add_item(mug.variants[0].id, 2, token="t")
+    item = db.session.get(CartItem, carts.lines(cart)[0].item_id)  # the request read it...
+    with db.engine.begin() as other:  # ...and the shopper's other browser placed an order
+        other.execute(delete(CartItem).where(CartItem.id == item.id))
+
+    with pytest.raises(carts.CartError, match="no longer in your cart"):
+        getattr(carts, change)(cart, item.id, *([3] if change == "set_quantity" else []))
+    assert carts.lines(carts.find_cart(token="t")) == []
+    assert carts.add_item(mug.variants[0].id, 1, token="t")  # the cart still works
 
 
 def test_guest_cart_merges_into_the_customer_cart_capped_by_stock(db):

@@ -11,7 +11,7 @@ from typing import Optional
 
 from flask import current_app, has_app_context
 from flask_babel import gettext
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from webshop.extensions import db
@@ -166,9 +166,9 @@ def add_and_count(variant_id, quantity, token=None, user_id=None):
     _check_stock(variant, new_quantity)
     if cart is None:
         cart = _get_or_create_cart(token, user_id)
-    if item:
-        item.quantity = new_quantity
-    else:
+    # The line may have gone since it was read (the same shopper's other browser placed
+    # an order, emptying the cart): then the item goes in as a new line.
+    if item is None or not _changed(cart, item.id, quantity=new_quantity):
         db.session.add(CartItem(cart_id=cart.id, variant_id=variant.id, quantity=quantity))
     _touch(cart)
     db.session.commit()
@@ -183,19 +183,33 @@ def _own_item(cart, item_id):
 
 
 def set_quantity(cart, item_id, quantity):
-    """Change a line's quantity; 0 removes it. Commits."""
+    """Change a line's quantity; 0 removes it. Commits, or raises CartError having
+    written nothing."""
     item = _own_item(cart, item_id)
     if quantity == 0:
-        db.session.delete(item)
-    else:
-        _check_stock(_sellable_variant(item.variant_id), quantity)
-        item.quantity = quantity
-    _touch(cart)
-    db.session.commit()
+        return remove_item(cart, item_id)
+    _check_stock(_sellable_variant(item.variant_id), quantity)
+    _change_or_refuse(cart, item_id, quantity=quantity)
 
 
 def remove_item(cart, item_id):
-    db.session.delete(_own_item(cart, item_id))
+    """Remove a line. Commits, or raises CartError having written nothing."""
+    _own_item(cart, item_id)
+    _change_or_refuse(cart, item_id)
+
+
+def _changed(cart, item_id, **values):
+    """Set `values` on the cart's line (or delete it, with none) if it is still there: a
+    compare-and-set, since the line may have gone since it was read. Whether it was."""
+    query = (update(CartItem).values(**values) if values else delete(CartItem)).where(
+        CartItem.id == item_id, CartItem.cart_id == cart.id)
+    return db.session.execute(query.execution_options(synchronize_session=False)).rowcount == 1
+
+
+def _change_or_refuse(cart, item_id, **values):
+    if not _changed(cart, item_id, **values):
+        db.session.rollback()
+        raise CartError(gettext("That item is no longer in your cart."))
     _touch(cart)
     db.session.commit()
 
