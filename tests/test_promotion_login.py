@@ -97,5 +97,18 @@ def test_a_guest_s_code_the_account_has_used_up_is_not_kept_and_says_why(client,
     assert _held(db, user) == (None, None)
 
 
+def test_a_guest_s_card_whose_items_cannot_move_over_is_not_kept_and_login_succeeds(client, db):
+    user = _user()
+    card = make_card(3000)
+    mug = make_product("Mug", price=2000)
+    _guest_with(client, db, mug.variants[0].id, giftcards.grouped(card.code))
+    mug.variants[0].stock = 0  # sold out meanwhile: nothing moves to the empty account cart
+    db.session.commit()
+    shown = _log_in(client)
+    assert (f"Your code {giftcards.masked(card.code)} was not kept: Your cart is empty."
+            in shown)
+    assert _held(db, user) == (None, None)
+
+
 def _user():
     return register_customer(EMAIL)

@@ -167,7 +167,10 @@ def _keep_better(own, slot, brought, lines, email):
 
 def _worth(slot, text, lines, email):
     """What the code would take off these lines (free shipping: the cheapest delivery to
-    the shop's country); PromotionError if it does not apply."""
+    the shop's country); PromotionError if it does not apply (also to no lines: the
+    guest's may all have sold out, leaving the account's cart empty)."""
+    if not lines:
+        raise PromotionError(gettext("Your cart is empty."))
     if slot == "gift_card_code":
         card = giftcards.find(text)
         if card is None:
