@@ -3,15 +3,17 @@ htmx), the discount line on every page, Stripe's amount, a use held at placement
 consumed when paid, given back when the unpaid order is cancelled, and the last use
 going to exactly one of two simultaneous checkouts."""
 import re
+from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import make_product
 from tests.helpers import (
     GOOD_CARD, HX, add_to_cart, checkout, fresh, page, pay, wait_until,
 )
 from tests.promotion_helpers import enter_code, make_code, race_two_checkouts
-from tests.test_order_races import any_db, sqlite_db  # noqa: F401  (fixtures)
+from tests.test_order_races import ADDRESS, any_db, sqlite_db  # noqa: F401  (fixtures)
+from webshop import cart as carts
 from webshop import orders, promotions
 from webshop.extensions import db as _db
 from webshop.models import AuditLog, DiscountCode, DiscountCustomerUse, DiscountRedemption, Order
@@ -123,6 +125,41 @@ def test_a_customer_s_last_use_goes_to_exactly_one_of_two_simultaneous_checkouts
     orders.cancel(_db.session.scalar(select(Order.id)), reason="Changed my mind")
     _db.session.expire_all()
     assert _db.session.scalar(select(DiscountCustomerUse.uses)) == 0
+
+
+def test_placing_and_cancelling_lock_the_customer_s_counter_before_the_code(db):
+    # Both change the customer's counter row and the code's row; in opposite orders, a
+    # placement and a cancellation with the same code and email deadlocked on PostgreSQL.
+    make_code("ONCEEACH", "fixed", 500, max_uses_per_customer=1)
+    mug = make_product("Mug", price=2000, stock=10)
+    cart = carts.add_item(mug.variants[0].id, 1, token="lock-order-" + "x" * 20)
+    cart.discount_code = "ONCEEACH"
+    db.session.commit()
+    tables = ("discount_customer_uses", "discount_codes")
+    with _updated_tables(db, tables) as placing:
+        promos = promotions.OrderPromotions(cart, "ada@example.com")
+        order = orders.place_order(cart, "ada@example.com", ADDRESS, "standard", "lock-order",
+                                   adjust=promos.adjust, hold=promos.hold)
+    with _updated_tables(db, tables) as cancelling:
+        orders.cancel(order.id, reason="Changed my mind")
+    assert placing == cancelling == list(tables)
+
+
+@contextmanager
+def _updated_tables(db, tables):
+    """The `tables` the statements run inside the block update, in the order they do."""
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        words = statement.split()
+        if len(words) > 1 and words[0].upper() == "UPDATE" and words[1] in tables:
+            seen.append(words[1])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def test_two_customers_each_get_their_use_at_the_same_moment(app, db):

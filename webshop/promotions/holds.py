@@ -35,7 +35,7 @@ def hold(order, cart, applied, actor=None):
     balance was taken meanwhile; the caller rolls back."""
     if applied.code is not None and applied.discount is not None:
         code = applied.code
-        _take_customer_use(code, order.email)
+        _take_customer_use(code, order.email)  # its row before the code's, as in _release
         taken = db.session.execute(
             update(DiscountCode).where(
                 DiscountCode.id == code.id, DiscountCode.active.is_(True),
@@ -100,10 +100,12 @@ def _consume(order):
 
 def _release(order):
     for code_id in _move_redemptions(order, "released"):
+        # The customer's counter row first, then the code's: the order `hold` locks them
+        # in, so a cancellation and a placement with the same code cannot deadlock.
+        _give_back_customer_use(code_id, order.email)
         db.session.execute(
             update(DiscountCode).where(DiscountCode.id == code_id, DiscountCode.uses > 0)
             .values(uses=DiscountCode.uses - 1).execution_options(synchronize_session=False))
-        _give_back_customer_use(code_id, order.email)
         record(db.session, "discount.released", "discount_code", code_id,
                after={"order": order.number}, note="The unpaid order was cancelled.")
     if order.gift_card_amount:
