@@ -36,6 +36,14 @@ def commit_dropping_files(filenames, upload_dir=None):
         media_store.discard(_unused(filenames), upload_dir)
 
 
+def _lock(product_id):
+    """The product's row lock, taken before its pictures' stored bytes are looked at or
+    dropped: an upload of the same picture and its removal at the same moment would
+    otherwise leave an image row whose bytes the removal discarded (a picture's name
+    holds the product's slug, so only one product's changes can meet)."""
+    db.session.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+
+
 def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None):
     """Check an uploaded image, store it as WebP (media.IMAGE_SIZE) with a thumbnail under
     products/, named by its content's hash, and add it after the product's other images;
@@ -55,6 +63,7 @@ def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None
     encoded = media.encode(image)
     filename = media.product_image_name(product.slug, encoded[0])
     try:
+        _lock(product_id)
         media_store.store(media.renditions(filename, encoded), upload_dir)
         position = db.session.scalar(
             select(func.coalesce(func.max(ProductImage.position) + 1, 0))
@@ -77,8 +86,10 @@ def add_image(product_id, stream, actor, alt="", upload_dir=None, max_bytes=None
 def remove_image(product_id, image_id, actor, upload_dir=None):
     """Remove one of a product's images and its files (unless another image uses them);
     commits."""
+    _lock(product_id)
     image = db.session.get(ProductImage, image_id)
     if image is None or image.product_id != product_id:
+        db.session.rollback()
         raise LookupError(f"No image {image_id} on product {product_id}")
     filename = image.filename
     record(db.session, "product.image_remove", "product", product_id, actor,
