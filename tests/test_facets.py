@@ -168,6 +168,17 @@ def test_the_same_choice_in_any_order_is_one_cache_entry(client, shelf, count_qu
     assert q.count == 0, q.statements
 
 
+def test_a_value_holding_the_separators_does_not_share_a_real_choice_s_cache_entry(client, db):
+    # One value that matches nothing must not answer for two values that match the tee.
+    make_product("Tee", option_names=["Colour", "Size"], variants=[
+        {"options": {"Colour": "Red", "Size": "M"}, "price": 2500, "stock": 5}])
+    forged, real = "/products?opt=Colour:Red|Size=M", "/products?opt=Colour:Red&opt=Size:M"
+    for headers in ({}, {**HX, "HX-Target": "results"}):
+        assert cards(client.get(forged, headers=headers).get_data(as_text=True)) == []
+        html = client.get(real, headers=headers).get_data(as_text=True)
+        assert cards(html) == ["Tee"] and counts(html)["Size:M"] == 1, headers
+
+
 def test_a_list_with_facets_stays_within_the_query_budget(client, shelf, count_queries):
     urls = ["/products?opt=Size:M&in_stock=1", "/categories/clothes?price=20-50",
             "/products?q=tee&opt=Size:L&sort=price_asc"]

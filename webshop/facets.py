@@ -22,6 +22,7 @@ already follows.
 """
 import functools
 import hashlib
+import json
 from dataclasses import dataclass, replace
 
 from flask import current_app
@@ -91,8 +92,11 @@ class Selection:
 
     @property
     def key(self):
-        options = "|".join(f"{name}={value}" for name, value in self.options)
-        return f"p:{','.join(self.prices)};s:{int(self.in_stock)};o:{options}"
+        """A digest of the choice as JSON: names and values may hold any character, so
+        joining them with separators would let one value (`Red|Size=M`) that matches
+        nothing share the cache entry of two that do, and empty a list for everyone."""
+        chosen = json.dumps([self.prices, self.in_stock, self.options])
+        return hashlib.blake2s(chosen.encode(), digest_size=16).hexdigest()
 
     def query_args(self):
         """The query string arguments that ask for this choice (url_for's keywords)."""
