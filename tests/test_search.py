@@ -49,6 +49,15 @@ def test_did_you_mean_links_the_closest_name_words_when_nothing_matched(client, 
     assert "did-you-mean" not in client.get("/products?q=zzzzqqq").get_data(as_text=True)
 
 
+def test_the_results_fragment_shows_the_search_as_typed(client, db):
+    # "MUG!!" and "mug" are the same search words, but the fragment repeats what was typed.
+    make_product("Teapot")
+    for q in ("MUG!!", "mug"):
+        html = client.get(f"/products?q={q}", headers={**HX, "HX-Target": "results"}).get_data(
+            as_text=True)
+        assert f"No products found for “{q}”" in html, q
+
+
 def test_suggestions_fragment_lists_categories_then_products(client, db):
     mugs = make_category("Mugs and Cups")
     for i in range(12):

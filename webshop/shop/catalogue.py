@@ -131,15 +131,15 @@ def _render_list(args, category, endpoint):
                                category=category,
                                groups=facets.groups(rows, chosen, args.bands))
 
-    # The raw q only where links carry it (the page); fragments by their search words.
-    terms = " ".join(catalog.search_terms(args.q))
-    key = (endpoint, category_id, args.sort, args.page, chosen.key)
+    # By the raw q, not its search words: the HTML repeats what was typed ("No products
+    # found for “MUG!!”", its links). Fragments hold slot markers as whole pages do.
+    key = (args.q, endpoint, category_id, args.sort, args.page, chosen.key)
     if htmx and htmx.target == "results":  # the results, and the panel's new counts
-        html = catalog.cached(("results", visitor_kind(), terms, *key), read_only(
+        html = catalog.cached(("results", visitor_kind(), *key), read_only(
             lambda: _with_panel(render_results(), panel)), product=stock_key)
     else:
         html = cached_page(
-            ("list", args.q, *key),
+            ("list", *key),
             lambda: _list_page(args, category, endpoint, render_results(), panel),
             product=stock_key,
         )
