@@ -17,6 +17,7 @@ from webshop.demo.gift_cards import seed_gift_card
 from webshop.extensions import db as _db
 from webshop.models import AuditLog, GiftCard, GiftCardTransaction, Order, ProductVariant
 from webshop.payments.sandbox import wait_for_deliveries
+from webshop.promotions import staff
 
 
 def _order(db, order_id):
@@ -90,3 +91,21 @@ def test_a_refund_that_fails_at_stripe_puts_the_card_back(shop, db):
     assert (card.balance, card.active) == (5000, True)
     assert _order(db, order.id).status == "paid"
     assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "gift_card.restored"))
+
+
+def test_a_partial_refund_leaves_a_card_staff_deactivated_inactive(shop, db):
+    order, [card] = _bought(shop, db)
+    staff.set_card_active(card.id, False)
+    orders.request_refund(order.id, amount=2000)
+    [card] = _cards(db)
+    assert (card.balance, card.active) == (3000, False)
+
+
+def test_a_failed_refund_does_not_bring_back_a_card_staff_deactivated(shop, db):
+    order, [card] = _bought(shop, db, card=FAILING_REFUND_CARD)
+    staff.set_card_active(card.id, False)
+    orders.request_refund(order.id)
+    assert wait_until(lambda: _order(db, order.id).needs_attention)
+    wait_for_deliveries(timeout=10)
+    [card] = _cards(db)
+    assert (card.balance, card.active) == (5000, False)

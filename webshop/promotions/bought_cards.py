@@ -13,13 +13,15 @@ spent some meanwhile), with an "adjust" ledger row (what was taken) carrying the
 an audit entry; a card whose whole value was refunded is voided (inactive). What was
 already spent cannot be taken back: the caller flags the order for staff with the
 message returned. A refund that counted and then failed gives back what it took (the
-cards it voided are live again). Everything runs in the caller's unit of work.
+cards it voided are live again, unless staff switched them since). Only voiding and
+that give-back change whether a card is live: a card staff deactivated stays inactive
+through partial takes and give-backs. Everything runs in the caller's unit of work.
 """
 from sqlalchemy import func, select, update
 
 from webshop.extensions import db
 from webshop.models import GiftCard, GiftCardTransaction
-from webshop.models.audit import record
+from webshop.models.audit import AuditLog, record
 from webshop.money import format_money
 from webshop.promotions.codes import is_gift_card_line
 
@@ -52,7 +54,8 @@ def take_back(order, refund, others, actor=None):
         want = min(left, open_value)
         if want <= 0:
             continue
-        taken = _change_balance(card, -want, want == open_value, order, actor, refund)
+        taken = _change_balance(card, -want, order, actor, refund,
+                                active=False if want == open_value else None)
         spent += want - taken
         left -= want
         if left <= 0:
@@ -72,7 +75,8 @@ def give_back(order, refund, others, actor=None):
     for card in cards:
         back = min(share, _taken(card, order))
         if back > 0:
-            _change_balance(card, back, False, order, actor, refund)
+            _change_balance(card, back, order, actor, refund,
+                            active=True if _voided_by(card, refund) else None)
             share -= back
 
 
@@ -90,16 +94,45 @@ def _taken(card, order):
             GiftCardTransaction.order_id == order.id, GiftCardTransaction.kind == "adjust"))
 
 
-def _change_balance(card, amount, void, order, actor, refund):
-    """Add `amount` to the card's balance (negative: take, down to 0) with a compare-and-set;
-    `void`: its whole value is refunded now, so it can pay no more (else it is live).
-    Returns how much changed hands (the ledger row's amount)."""
+# The audit entries that may switch a card on or off.
+SWITCHES = ("gift_card.voided", "gift_card.restored", "gift_card.activated",
+            "gift_card.deactivated")
+
+
+def _voided_by(card, refund):
+    """Whether `refund` switched the card off and nothing has switched it since (staff's
+    deactivation or activation is the newer word)."""
+    for entry in db.session.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "gift_card",
+                                   AuditLog.entity_id == card.id, AuditLog.action.in_(SWITCHES))
+            .order_by(AuditLog.id.desc())):
+        before, after = entry.before or {}, entry.after or {}
+        if entry.action == "gift_card.voided":
+            # An entry without `before` is older than this rule; the card was live then.
+            if before.get("active", True) is not True:
+                continue  # taken off a card that was already inactive: not a switch
+            return after.get("refund") == refund.id
+        if entry.action == "gift_card.restored" and before.get("active") == after.get("active"):
+            continue
+        return False
+    return False
+
+
+def _change_balance(card, amount, order, actor, refund, active=None):
+    """Add `amount` to the card's balance (negative: take, down to 0) with a compare-and-set
+    on its balance and state. `active`: False voids it (its whole value is refunded now),
+    True makes it live again (the refund that voided it failed), None leaves it as it is
+    (staff may have deactivated it). Returns how much changed hands (the ledger row's
+    amount)."""
     while True:
-        seen = db.session.scalar(select(GiftCard.balance).where(GiftCard.id == card.id))
+        seen, was_active = db.session.execute(
+            select(GiftCard.balance, GiftCard.active).where(GiftCard.id == card.id)).one()
         change = max(amount, -seen)
+        state = {} if active is None else {"active": active}
         moved = db.session.execute(
-            update(GiftCard).where(GiftCard.id == card.id, GiftCard.balance == seen)
-            .values(balance=seen + change, active=not void)
+            update(GiftCard).where(GiftCard.id == card.id, GiftCard.balance == seen,
+                                   GiftCard.active.is_(was_active))
+            .values(balance=seen + change, **state)
             .execution_options(synchronize_session=False)).rowcount
         if moved == 1:
             break
@@ -109,9 +142,10 @@ def _change_balance(card, amount, void, order, actor, refund):
             actor_id=getattr(actor, "id", None),
             note=f"Refund {refund.id} of order {order.number}"[:200]))
     action = ("gift_card.restored" if amount > 0 else
-              "gift_card.voided" if void else "gift_card.reduced")
-    record(db.session, action, "gift_card", card.id, actor=actor,
+              "gift_card.voided" if active is False else "gift_card.reduced")
+    record(db.session, action, "gift_card", card.id, actor=actor, before={"active": was_active},
            after={"balance": seen + change, "taken": -change if amount < 0 else 0,
-                  "order": order.number, "refund": refund.id, "active": not void})
+                  "order": order.number, "refund": refund.id,
+                  "active": state.get("active", was_active)})
     db.session.expire(card)
     return abs(change)
