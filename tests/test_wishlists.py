@@ -7,7 +7,7 @@ from tests.catalogue_helpers import stock_post
 from tests.factories import make_product, register_customer
 from tests.helpers import HX, check_out, csrf_token, login, page
 from tests.review_helpers import logged_in
-from webshop import notifications, orders
+from webshop import create_app, notifications, orders
 from webshop.models import OutboxMessage, WishlistItem
 
 
@@ -28,6 +28,21 @@ def test_fragments_cached_for_a_visitor_are_not_what_a_logged_in_shopper_gets(ap
         assert "/login?next=" in page(client.get(url, headers=headers))
         mine = page(ada.get(url, headers=headers))
         assert "/login?next=" not in mine and 'action="/account/wishlist"' in mine, url
+
+
+def test_a_new_secret_key_does_not_get_fragments_cached_under_the_old_one(app, db):
+    # Cached HTML holds markers made from SECRET_KEY; after a rotation (a new process with
+    # another key, the same cache) a fragment must not come back with markers left unfilled.
+    make_product("Teapot")
+    register_customer("ada@example.com", name="Ada")
+    url, headers = "/products", {**HX, "HX-Target": "results"}
+    assert 'action="/account/wishlist"' in page(logged_in(app, "ada@example.com").get(
+        url, headers=headers))
+    rotated = create_app({**app.config, "SECRET_KEY": "rotated-" + "k" * 32})
+    rotated.test_client_class = app.test_client_class
+
+    html = page(logged_in(rotated, "ada@example.com").get(url, headers=headers))
+    assert "<!--heart:" not in html and 'action="/account/wishlist"' in html
 
 
 def _save(client, product, htmx=False, **extra):

@@ -135,7 +135,7 @@ def _render_list(args, category, endpoint):
     # found for “MUG!!”", its links). Fragments hold slot markers as whole pages do.
     key = (args.q, endpoint, category_id, args.sort, args.page, chosen.key)
     if htmx and htmx.target == "results":  # the results, and the panel's new counts
-        html = catalog.cached(("results", visitor_kind(), *key), read_only(
+        html = catalog.cached(("results", visitor_kind(), slots_version(), *key), read_only(
             lambda: _with_panel(render_results(), panel)), product=stock_key)
     else:
         html = cached_page(
