@@ -121,7 +121,9 @@ def test_a_partial_refund_gets_a_credit_note_referencing_the_invoice(shop, db,
     order_page = page(shop.get(f"/orders/{order.number}?token={token}"))
     assert f"/orders/{order.number}/invoice?token=" in order_page
     assert f"/orders/{order.number}/credit-notes/{note.refund_id}?token=" in order_page
-    assert "CN-000001" in order_page
+    assert "CN-000001" in order_page and "Reversed by" not in order_page
+    assert shop.get(f"/orders/{order.number}/credit-notes/{note.refund_id}/reversal"
+                    f"?token={token}").status_code == 404  # the credit note stands
     admin_page = page(staff_client.get(f"/admin/orders/{order.id}"))
     assert f"/orders/{order.number}/invoice" in admin_page
     assert f"/orders/{order.number}/credit-notes/{note.refund_id}" in admin_page

@@ -10,7 +10,7 @@ when Stripe said no). Every change goes through webshop.returns.
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webshop import orders, returns
+from webshop import invoices, orders, returns
 from webshop.admin.blueprint import bp
 from webshop.admin.listing import list_page
 from webshop.money import decimal_amount, format_money, parse_amount
@@ -137,8 +137,11 @@ def _amount(text, currency):
 
 
 def order_extras(order):
-    """What the admin's order page links besides the order, without a query of its own:
-    the invoice, the credit notes (from the refunds the page holds), its returns (the
-    return list for this order, once it was dispatched)."""
+    """What the admin's order page links besides the order: the invoice, the credit
+    notes with their reversals (one query, once the order has refunds: the page's refund
+    panel has loaded them, so call this after it), its returns (the return list for this
+    order, once it was dispatched)."""
+    credit_notes, unissued = invoices.staff_credits(order)
     return {"has_invoice": order.status in orders.PAID_OR_LATER,
+            "credit_notes": credit_notes, "unissued": unissued,
             "shipped": bool(order.dispatched_at or order.delivered_at)}

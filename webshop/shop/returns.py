@@ -21,11 +21,13 @@ MAX_UNITS = 100000
 def order_page_extras(order):
     """What the order page shows besides the order: its returns and the return form's
     choices, and its documents (one query for returns once dispatched, one for credit
-    notes once something was refunded)."""
+    notes and their reversals once paid: a refund that failed after it counted leaves
+    nothing refunded, but its credit note and reversal stay)."""
     return {
         "rma": returns.order_returns_view(order),
         "has_invoice": order.status in orders.PAID_OR_LATER,
-        "credit_notes": invoices.credit_notes(order.id) if order.amount_refunded else [],
+        "credit_notes": (invoices.credit_notes(order.id)
+                         if order.status in orders.PAID_OR_LATER else []),
     }
 
 
@@ -88,17 +90,32 @@ def order_invoice(number):
 @bp.get("/orders/<number>/credit-notes/<int:refund_id>")
 def order_credit_note(number, refund_id):
     """The credit note of one refund of the order (named by the refund, which the order
-    and admin pages already hold)."""
+    and admin pages already hold), marked with its reversal if it has one."""
+    order, credit = _credit(number, refund_id)
+    return _document_page("documents/credit_note.html", credit.note, order,
+                          reversal=credit.reversal)
+
+
+@bp.get("/orders/<number>/credit-notes/<int:refund_id>/reversal")
+def order_credit_note_reversal(number, refund_id):
+    """The reversal cancelling that credit note (its refund failed after it counted)."""
+    order, credit = _credit(number, refund_id)
+    if credit.reversal is None:
+        abort(404, description=_("This credit note has not been reversed."))
+    return _document_page("documents/reversal.html", credit.reversal, order)
+
+
+def _credit(number, refund_id):
     order = _document_order(number)
-    note = invoices.credit_note_of(order, refund_id)
-    if note is None:
+    credit = invoices.credit_note_of(order, refund_id)
+    if credit is None:
         abort(404, description=_("This order has no such credit note."))
-    return _document_page("documents/credit_note.html", note, order)
+    return order, credit
 
 
-def _document_page(template, document, order):
+def _document_page(template, document, order, reversal=None):
     """A document in the language its order was placed in, whoever opens it (as the
     order's emails are): the customer reads the invoice they were sent a link to."""
     with force_locale(order.locale or i18n.DEFAULT):
-        return render_template(template, document=document, order=order,
+        return render_template(template, document=document, order=order, reversal=reversal,
                                seller=invoices.seller_of(document))
