@@ -16,6 +16,7 @@ from webshop import orders
 from webshop.demo.gift_cards import seed_gift_card
 from webshop.extensions import db as _db
 from webshop.models import AuditLog, GiftCard, GiftCardTransaction, Order, ProductVariant
+from webshop.orders.refunds import refund_reported
 from webshop.payments.sandbox import wait_for_deliveries
 from webshop.promotions import staff
 
@@ -109,3 +110,18 @@ def test_a_failed_refund_does_not_bring_back_a_card_staff_deactivated(shop, db):
     wait_for_deliveries(timeout=10)
     [card] = _cards(db)
     assert (card.balance, card.active) == (5000, False)
+
+
+def test_a_failed_refund_gives_back_only_what_it_took_not_what_an_earlier_one_voided(shop, db):
+    order, (first, second) = _bought(shop, db, quantity=2)
+    mug = make_product("Mug", price=2000)
+    buy(shop, mug.variants[0].id, codes=[first.code])  # the first card pays 24.95
+    orders.request_refund(order.id, amount=5000)  # voids the fuller card: the second
+    assert [(c.balance, c.active) for c in _cards(db)] == [(2505, True), (0, False)]
+    failing = orders.request_refund(order.id, amount=3000)  # takes what is left of the first
+    assert [c.balance for c in _cards(db)] == [0, 0]
+    refund_reported(orders.locked(order.id), {
+        "id": failing.stripe_refund_id, "amount": 3000, "status": "failed",
+        "failure_reason": "expired_or_canceled_card", "metadata": {"refund_id": failing.id}})
+    _db.session.commit()
+    assert [(c.balance, c.active) for c in _cards(db)] == [(2505, True), (0, False)]

@@ -342,7 +342,7 @@ def _update(order, refund, status, failure_reason, stripe_id, actor=None, announ
                after={"refund": refund.id, "stripe_refund": refund.stripe_refund_id},
                note=failure_reason)
         if before in COUNTED:
-            promotions.give_back_cards(order, refund, others, actor)
+            promotions.give_back_cards(order, refund, actor)
             events.refund_reversed.send(refund)  # its credit note is reversed
         if before in COUNTED or before == "requested":
             flag(order, f"The refund of {money} ({refund.stripe_refund_id or 'no Stripe id'}) "

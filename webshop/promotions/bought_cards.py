@@ -9,10 +9,11 @@ lines cost. A refund's share is that part with the refund less that part without
 It is taken off the cards the order issued: first those of the lines the refund chose,
 then the fullest. Each card loses at most what it was bought for, through a
 compare-and-set on its balance (`balance = what was read`, tried again if a purchase
-spent some meanwhile), with an "adjust" ledger row (what was taken) carrying the refunded order and
-an audit entry; a card whose whole value was refunded is voided (inactive). What was
-already spent cannot be taken back: the caller flags the order for staff with the
-message returned. A refund that counted and then failed gives back what it took (the
+spent some meanwhile), with an "adjust" ledger row (what was taken) carrying the
+refunded order and, in its note, the refund, and an audit entry; a card whose whole
+value was refunded is voided (inactive). What was already spent cannot be taken back:
+the caller flags the order for staff with the message returned. A refund that counted
+and then failed gives back exactly what its own ledger rows took, card by card (the
 cards it voided are live again, unless staff switched them since). Only voiding and
 that give-back change whether a card is live: a card staff deactivated stays inactive
 through partial takes and give-backs. Everything runs in the caller's unit of work.
@@ -67,17 +68,14 @@ def take_back(order, refund, others, actor=None):
             "taken off the cards.")
 
 
-def give_back(order, refund, others, actor=None):
-    """A refund that had counted failed (`others`: the counted refunds left): what it took
-    off the cards goes back on them, the last taken first."""
-    share = refunded_part(order, [*others, refund]) - refunded_part(order, others)
-    cards = sorted(_cards(order), key=lambda card: -card.id)
-    for card in cards:
-        back = min(share, _taken(card, order))
+def give_back(order, refund, actor=None):
+    """A refund that had counted failed: what it took off each card goes back on it,
+    exactly (its own ledger rows say how much; never what other refunds took)."""
+    for card in _cards(order):
+        back = _taken(card, order, refund)
         if back > 0:
             _change_balance(card, back, order, actor, refund,
                             active=True if _voided_by(card, refund) else None)
-            share -= back
 
 
 def _cards(order):
@@ -86,12 +84,20 @@ def _cards(order):
         .execution_options(populate_existing=True)))
 
 
-def _taken(card, order):
-    """What refunds of the order that bought the card have taken off it so far."""
-    return -db.session.scalar(
-        select(func.coalesce(func.sum(GiftCardTransaction.amount), 0)).where(
-            GiftCardTransaction.gift_card_id == card.id,
-            GiftCardTransaction.order_id == order.id, GiftCardTransaction.kind == "adjust"))
+def _taken(card, order, refund=None):
+    """What refunds of the order that bought the card (or this `refund` alone: the rows
+    carrying its note) have taken off it so far, less what they gave back."""
+    rows = select(func.coalesce(func.sum(GiftCardTransaction.amount), 0)).where(
+        GiftCardTransaction.gift_card_id == card.id,
+        GiftCardTransaction.order_id == order.id, GiftCardTransaction.kind == "adjust")
+    if refund is not None:
+        rows = rows.where(GiftCardTransaction.note == _note(order, refund))
+    return -db.session.scalar(rows)
+
+
+def _note(order, refund):
+    """The note on the ledger rows a refund writes: how its rows are found again."""
+    return f"Refund {refund.id} of order {order.number}"[:200]
 
 
 # The audit entries that may switch a card on or off.
@@ -140,7 +146,7 @@ def _change_balance(card, amount, order, actor, refund, active=None):
         db.session.add(GiftCardTransaction(
             gift_card_id=card.id, order_id=order.id, amount=change, kind="adjust",
             actor_id=getattr(actor, "id", None),
-            note=f"Refund {refund.id} of order {order.number}"[:200]))
+            note=_note(order, refund)))
     action = ("gift_card.restored" if amount > 0 else
               "gift_card.voided" if active is False else "gift_card.reduced")
     record(db.session, action, "gift_card", card.id, actor=actor, before={"active": was_active},
